@@ -1,0 +1,1 @@
+"""Synthetic cause-effect pairs."""

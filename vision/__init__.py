@@ -1,0 +1,1 @@
+"""Causal signals in images."""
