@@ -1,0 +1,202 @@
+"""Pair-file readers and writers: every layout, round trips, and every per-pair problem status."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ncc.formats import (
+    FORMATS,
+    FormatError,
+    detect_format,
+    read_anls,
+    read_cepc,
+    read_pairs,
+    read_tuebingen,
+    read_two_column,
+    status_code,
+    write_anls,
+    write_cepc,
+    write_tuebingen,
+    write_two_column,
+)
+
+
+def _pairs(k=3, n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(n + i, 2)) for i in range(k)]
+
+
+# ----------------------------------------------------------------------------- round trips
+def test_cepc_round_trip_with_targets(tmp_path):
+    pairs = _pairs()
+    ids = ["a1", "a2", "a3"]
+    write_cepc(tmp_path / "x_pairs.csv", ids, pairs, tmp_path / "x_targets.csv", targets=[1, -1, 0])
+    recs = read_cepc(tmp_path / "x_pairs.csv", tmp_path / "x_targets.csv")
+    assert [r.pair_id for r in recs] == ids
+    for r, p in zip(recs, pairs):
+        np.testing.assert_array_equal(r.data, p)  # lossless
+        assert r.status == "ok"
+    assert [r.truth for r in recs] == [1, 0, None]  # target 0 (no link) has no direction
+
+
+def test_cepc_truths_keyword_and_autodetected_targets(tmp_path):
+    pairs = _pairs(2)
+    write_cepc(tmp_path / "d_pairs.csv", ["p", "q"], pairs, tmp_path / "d_targets.csv", truths=[0, 1])
+    assert detect_format(tmp_path / "d_pairs.csv") == "cepc"
+    # Truth is opt-in: plain reading never looks at the targets file.
+    assert [r.truth for r in read_pairs(tmp_path / "d_pairs.csv")] == [None, None]
+    assert [r.truth for r in read_pairs(tmp_path / "d_pairs.csv", with_truth=True)] == [0, 1]
+
+
+def test_tuebingen_round_trip(tmp_path):
+    pairs = _pairs()
+    ids = write_tuebingen(tmp_path, pairs, truths=[1, 0, 1], weights=[0.5, 1.0, 0.25])
+    assert ids == ["pair0001", "pair0002", "pair0003"]
+    meta = (tmp_path / "pairmeta.txt").read_text().splitlines()
+    assert meta[0].split()[:5] == ["0001", "1", "1", "2", "2"]
+    assert meta[1].split()[:5] == ["0002", "2", "2", "1", "1"]
+    assert detect_format(tmp_path) == "tuebingen"
+    recs = read_tuebingen(tmp_path, with_truth=True)
+    assert [r.truth for r in recs] == [1, 0, 1]
+    assert [r.weight for r in recs] == [0.5, 1.0, 0.25]
+    for r, p in zip(recs, pairs):
+        np.testing.assert_array_equal(r.data, p)
+    assert all(r.truth is None for r in read_tuebingen(tmp_path))
+
+
+def test_anls_round_trip(tmp_path):
+    pairs = _pairs()
+    write_anls(tmp_path, pairs, truths=[0, 1, 1])
+    assert (tmp_path / "pair_1.txt").read_text().startswith('"","x_pa","x_child"\n"1",')
+    assert detect_format(tmp_path) == "anls"
+    recs = read_anls(tmp_path, with_truth=True)
+    assert [r.pair_id for r in recs] == ["pair_1", "pair_2", "pair_3"]
+    assert [r.truth for r in recs] == [0, 1, 1]
+    for r, p in zip(recs, pairs):
+        np.testing.assert_array_equal(r.data, p)  # index column dropped
+    assert all(r.truth is None for r in read_pairs(tmp_path))
+
+
+def test_anls_numeric_order_not_lexicographic(tmp_path):
+    pairs = _pairs(11, n=12)
+    write_anls(tmp_path, pairs, truths=[i % 2 for i in range(11)])
+    recs = read_anls(tmp_path, with_truth=True)
+    assert [r.pair_id for r in recs][:3] == ["pair_1", "pair_2", "pair_3"]
+    assert recs[9].pair_id == "pair_10" and recs[9].truth == 1
+    np.testing.assert_array_equal(recs[10].data, pairs[10])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.5 2\n3 4\n5 6e-1\n",
+        "x,y\n1.5,2\n3,4\n5,6e-1\n",
+        "x;y\n1.5;2\n3;4\n5;6e-1\n",
+        "x\ty\n1.5\t2\n3\t4\n5\t6e-1\n",
+        "1,5;2\n3;4\n5;0,6\n",  # decimal commas
+        '"","a","b"\n"1",1.5,2\n"2",3,4\n"3",5,0.6\n',  # R-style index column
+        "# a comment\n1.5   2\n\n3 4\n5 0.6\n",
+    ],
+)
+def test_two_column_variants(tmp_path, text):
+    f = tmp_path / "mypair.txt"
+    f.write_text(text)
+    assert detect_format(f) == "two-column"
+    (rec,) = read_pairs(f)
+    assert rec.pair_id == "mypair" and rec.status == "ok"
+    np.testing.assert_allclose(rec.data, [[1.5, 2], [3, 4], [5, 0.6]])
+
+
+def test_two_column_writer_round_trip(tmp_path):
+    (p,) = _pairs(1)
+    write_two_column(tmp_path / "p.csv", p, header=["x", "y"])
+    np.testing.assert_array_equal(read_two_column(tmp_path / "p.csv")[0].data, p)
+
+
+# ----------------------------------------------------------------------------- bad pairs
+def test_bad_pairs_get_statuses_and_the_others_read(tmp_path):
+    good = np.arange(24, dtype=float).reshape(12, 2)
+    write_tuebingen(tmp_path, [good, good, good, good, good], truths=[1, 1, 0, 1, 1])
+    (tmp_path / "pair0002.txt").write_text("1 2\n3 abc\n5 6\n")
+    (tmp_path / "pair0003.txt").write_text("")
+    (tmp_path / "pair0004.txt").write_text("1 2\n3\n5 6\n")
+    (tmp_path / "pair0005.txt").write_text("1 2 3\n4 5 6\n7 8 9\n")
+    meta = (tmp_path / "pairmeta.txt").read_text().splitlines()
+    meta[4] = "0005 1 2 3 3 1"  # cause spans columns 1-2: multivariate
+    (tmp_path / "pairmeta.txt").write_text("\n".join(meta) + "\n")
+    recs = read_tuebingen(tmp_path, with_truth=True)
+    codes = [status_code(r.status) for r in recs]
+    assert codes == ["ok", "non_numeric", "empty_file", "unequal_lengths", "multivariate"]
+    assert "line 2" in recs[1].status and "abc" in recs[1].status
+    assert "line 2" in recs[3].status
+    assert all(r.data is None for r in recs[1:])
+    np.testing.assert_array_equal(recs[0].data, good)
+    assert recs[2].truth == 0  # truth still known for the skipped pair
+
+
+def test_more_than_two_columns_without_meta_is_multivariate(tmp_path):
+    f = tmp_path / "wide.txt"
+    f.write_text("1 2 3\n4 5 7\n7 8 1\n")
+    (rec,) = read_two_column(f)
+    assert status_code(rec.status) == "multivariate"
+
+
+def test_pairmeta_selects_single_columns_of_a_wide_file(tmp_path):
+    (tmp_path / "pair0001.txt").write_text("1 9 2\n3 9 4\n5 9 7\n")
+    (tmp_path / "pairmeta.txt").write_text("0001 3 3 1 1 0.5\n")
+    (rec,) = read_tuebingen(tmp_path, with_truth=True)
+    assert rec.status == "ok" and rec.truth == 0 and rec.weight == 0.5
+    np.testing.assert_array_equal(rec.data, [[1, 2], [3, 4], [5, 7]])
+
+
+def test_missing_tokens_become_nan(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("x,y\n1,2\nNA,4\n5,\n")
+    (rec,) = read_two_column(f)
+    assert rec.status == "ok"
+    assert np.isnan(rec.data[1, 0]) and np.isnan(rec.data[2, 1])
+
+
+def test_cepc_bad_rows(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("SampleID,A,B\nok1,1 2 3,4 5 6\nbadnum,1 x 3,4 5 6\nuneq,1 2 3,4 5\nempty,,\n")
+    recs = read_cepc(f)
+    assert [status_code(r.status) for r in recs] == ["ok", "non_numeric", "unequal_lengths", "empty_file"]
+    assert "A has 3, B has 2" in recs[2].status
+
+
+def test_header_only_file_is_empty(tmp_path):
+    f = tmp_path / "h.csv"
+    f.write_text("x,y\n")
+    assert status_code(read_two_column(f)[0].status) == "empty_file"
+
+
+# ----------------------------------------------------------------------------- whole-input errors
+def test_unknown_format_lists_formats(tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("1 2\n")
+    with pytest.raises(FormatError) as err:
+        read_pairs(f, format="parquet")
+    for name in FORMATS:
+        assert name in str(err.value)
+
+
+def test_missing_input_and_empty_folder(tmp_path):
+    with pytest.raises(FormatError, match="not found"):
+        read_pairs(tmp_path / "nope.csv")
+    with pytest.raises(FormatError, match="no pairNNNN"):
+        detect_format(tmp_path)
+
+
+def test_folder_format_on_a_file_is_an_error(tmp_path):
+    f = tmp_path / "p.txt"
+    f.write_text("1 2\n")
+    with pytest.raises(FormatError, match="expects a folder"):
+        read_pairs(f, format="tuebingen")
+
+
+def test_writers_reject_bad_shapes(tmp_path):
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        write_tuebingen(tmp_path, [np.zeros((4, 3))], truths=[1])
+    with pytest.raises(ValueError, match="targets"):
+        write_cepc(tmp_path / "c.csv", ["a"], [np.zeros((3, 2))], tmp_path / "t.csv", targets=[2])
