@@ -1,0 +1,274 @@
+"""``make_pairs``: batches of synthetic cause-effect pairs.
+
+Label encoding (``y``):
+
+* ``1``  - column 0 causes column 1 (x -> y);
+* ``0``  - column 1 causes column 0 (y -> x);
+* ``-1`` - no causal link between the columns: an *independent* pair (x and y
+  independent) or a *confounded* pair (x <- z -> y).  Only produced when ``kinds``
+  asks for them.
+
+How a pair is made: a cause z is drawn (``cause``, standardised, optionally
+discretised); the effect is ``mechanism(z)``.  A causal pair is (z, effect).  An
+independent pair is (z, effect with its points shuffled), so both marginals look like
+those of a causal pair but the dependence is gone.  A confounded pair is
+(mechanism(z), mechanism'(z)), two effects of one hidden cause, same family, independent
+parameters.  Observed variables are optionally rounded (``quantize_prob``), then
+standardised per pair, then the columns of a random half of the causal pairs (exactly
+half, rounded at random when their number is odd) are swapped, with the label 0.
+"No link" pairs are swapped with probability 1/2 and keep the label -1.
+
+Reproducibility: the output is a function of ``(random_state, config, n_pairs)`` only.
+One root seed is drawn from ``sklearn.utils.check_random_state(random_state)``; it seeds
+a per-pair *plan* (family, kind, cause, noise shape, size, orientation of every pair) and
+then one independent PCG64 stream per chunk (``SeedSequence(root, spawn_key=(1, i))``).
+Chunk boundaries depend only on the pair sizes, so iterating chunk by chunk (the CLI,
+with its progress bar) gives the same bytes as one ``make_pairs`` call.  No BLAS and no
+threaded reduction is used, so the thread count never matters.  Streams are stable for a
+given numpy version; numpy does not promise identical ``Generator`` streams across
+versions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from synthetic._layout import DenseLayout, RaggedLayout, groups, standardise
+from synthetic.causes import CAUSES, discretise, sample_causes
+from synthetic.config import KINDS, MIX, PairConfig, check_n_pairs, make_config, probabilities
+from synthetic.mechanisms import MECHANISM_FUNCTIONS, MECHANISMS
+from synthetic.noise import NOISES
+
+# Points per chunk: large enough to amortise numpy's per-call overhead, small enough for
+# the working arrays to stay in cache.  Changing it changes the output for a given seed.
+CHUNK_POINTS = 1 << 17
+
+CAUSAL, INDEPENDENT, CONFOUNDED = (KINDS.index(k) for k in KINDS)
+_SPLINE = MECHANISMS.index("spline")
+_GAUSSIAN = NOISES.index("gaussian")
+
+
+@dataclass
+class Plan:
+    """The discrete choices for each pair, drawn up front for all pairs at once."""
+
+    family: np.ndarray  # index into MECHANISMS
+    kind: np.ndarray  # index into KINDS
+    cause: np.ndarray  # index into CAUSES
+    noise: np.ndarray  # index into NOISES
+    discrete: np.ndarray  # bool: the cause is discretised
+    quantize: np.ndarray  # bool (n, 2): observed column is rounded
+    sizes: np.ndarray  # points per pair
+    reversed: np.ndarray  # bool: columns swapped (effect first)
+
+    def __getitem__(self, s: slice) -> "Plan":
+        return Plan(**{k: v[s] for k, v in vars(self).items()})
+
+    def labels(self) -> np.ndarray:
+        return np.where(self.kind == CAUSAL, np.where(self.reversed, 0, 1), -1).astype(np.int64)
+
+    def info(self) -> dict:
+        """Per-pair metadata, as arrays (names as strings)."""
+        return {
+            "mechanism": np.asarray(MECHANISMS)[self.family],
+            "kind": np.asarray(KINDS)[self.kind],
+            "cause": np.asarray(CAUSES)[self.cause],
+            "noise": np.asarray(NOISES)[self.noise],
+            "discretized": self.discrete.copy(),
+            "quantized": self.quantize.copy(),
+            "reversed": self.reversed.copy(),
+            "n_points": self.sizes.copy(),
+        }
+
+
+@dataclass
+class Chunk:
+    """Pairs ``start:stop`` of a run; X is an array (equal sizes) or a list of arrays."""
+
+    start: int
+    stop: int
+    X: np.ndarray | list
+    y: np.ndarray
+    plan: Plan
+
+
+def _choose(rng, fixed: str, names, weights, n: int) -> np.ndarray:
+    draw = rng.choice(len(names), size=n, p=probabilities(weights, len(names)))
+    if fixed == MIX:
+        return draw.astype(np.int8)
+    return np.full(n, names.index(fixed), dtype=np.int8)
+
+
+def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Plan:
+    """Every per-pair discrete choice.  Each array is drawn whatever the options, so
+    changing one option leaves the other choices unchanged."""
+    family = _choose(rng, config.mechanism, MECHANISMS, config.mechanism_weights, n_pairs)
+    cause = _choose(rng, config.cause, CAUSES, config.cause_weights, n_pairs)
+    noise_mix = rng.integers(0, len(NOISES), size=n_pairs).astype(np.int8)
+    if config.noise is None:  # the paper's spline keeps Gaussian noise
+        noise = np.where(family == _SPLINE, _GAUSSIAN, noise_mix).astype(np.int8)
+    elif config.noise == MIX:
+        noise = noise_mix
+    else:
+        noise = np.full(n_pairs, NOISES.index(config.noise), dtype=np.int8)
+    kind_pos = rng.choice(len(config.kinds), size=n_pairs,
+                          p=probabilities(config.kind_weights, len(config.kinds)))
+    kind = np.asarray([KINDS.index(k) for k in config.kinds], dtype=np.int8)[kind_pos]
+    discrete = rng.random(n_pairs) < config.discretize_prob
+    quantize = rng.random((n_pairs, 2)) < config.quantize_prob
+    if config.ragged:
+        low, high = config.n_points
+        sizes = np.floor(np.exp(rng.uniform(np.log(low), np.log(high + 1), size=n_pairs)))
+        sizes = np.clip(sizes, low, high).astype(np.int64)
+    else:
+        sizes = np.full(n_pairs, config.n_points, dtype=np.int64)
+    # Exactly half of the causal pairs are reversed (the odd one out by a coin flip).
+    reversed_ = rng.random(n_pairs) < 0.5
+    causal = np.flatnonzero(kind == CAUSAL)
+    n_rev = len(causal) // 2 + (len(causal) % 2 == 1 and rng.random() < 0.5)
+    reversed_[causal] = False
+    reversed_[rng.permutation(causal)[:n_rev]] = True
+    return Plan(family, kind, cause, noise, discrete, quantize, sizes, reversed_)
+
+
+def chunk_bounds(sizes: np.ndarray) -> list[tuple[int, int]]:
+    """Split pairs into consecutive chunks of about CHUNK_POINTS points."""
+    window = (np.cumsum(sizes) - sizes) // CHUNK_POINTS
+    cuts = np.flatnonzero(np.diff(window)) + 1
+    edges = [0, *cuts.tolist(), len(sizes)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _root_entropy(random_state) -> list[int]:
+    rs = check_random_state(random_state)
+    return [int(v) for v in rs.randint(0, 2**31 - 1, size=4)]
+
+
+def _stream(entropy: list[int], *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
+
+
+def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
+    n = len(plan.sizes)
+    layout = RaggedLayout(plan.sizes) if config.ragged else DenseLayout(n, config.n_points)
+    xs = np.empty(layout.shape)
+    ys = np.empty(layout.shape)
+    for family, rows in groups(plan.family, len(MECHANISMS)):
+        mechanism = MECHANISM_FUNCTIONS[MECHANISMS[family]]
+        sub = layout.subset(rows)
+        kind, noise = plan.kind[rows], plan.noise[rows]
+        z = sample_causes(sub, plan.cause[rows], plan.discrete[rows], rng)
+        effect = mechanism(z, sub, rng, noise)
+        first = z
+        conf = np.flatnonzero(kind == CONFOUNDED)
+        if len(conf):
+            first = z.copy()
+            sub.put(first, conf, mechanism(sub.take(z, conf), sub.subset(conf), rng, noise[conf]))
+        indep = np.flatnonzero(kind == INDEPENDENT)
+        if len(indep):
+            sub.put(effect, indep, sub.subset(indep).shuffle_within(sub.take(effect, indep), rng))
+        layout.put(xs, rows, first)
+        layout.put(ys, rows, effect)
+    columns = []
+    for col, values in enumerate((xs, ys)):
+        values = standardise(layout, values)
+        rows = np.flatnonzero(plan.quantize[:, col])
+        if len(rows):
+            sub = layout.subset(rows)
+            layout.put(values, rows, standardise(sub, discretise(layout.take(values, rows), sub, rng)))
+        columns.append(values)
+    swap = layout.expand(plan.reversed)
+    out = np.empty((*layout.shape, 2), dtype=np.float32)
+    out[..., 0] = np.where(swap, columns[1], columns[0])
+    out[..., 1] = np.where(swap, columns[0], columns[1])
+    return layout.split(out) if config.ragged else out
+
+
+def iter_chunks(n_pairs: int, config: PairConfig, random_state=None) -> Iterator[Chunk]:
+    """Generate the pairs chunk by chunk (same bytes as :func:`make_pairs`)."""
+    n_pairs = check_n_pairs(n_pairs)
+    entropy = _root_entropy(random_state)
+    plan = draw_plan(n_pairs, config, _stream(entropy, 0))
+    for i, (start, stop) in enumerate(chunk_bounds(plan.sizes)):
+        part = plan[start:stop]
+        X = _make_chunk(part, config, _stream(entropy, 1, i))
+        yield Chunk(start, stop, X, part.labels(), part)
+
+
+def generate(n_pairs: int, config: PairConfig, random_state=None, progress=None):
+    """Run :func:`iter_chunks` to the end; ``progress(k)`` is called after each chunk of k
+    pairs.  Returns ``(X, y, info)``."""
+    n_pairs = check_n_pairs(n_pairs)
+    X = [] if config.ragged else np.empty((n_pairs, config.n_points, 2), dtype=np.float32)
+    y = np.empty(n_pairs, dtype=np.int64)
+    plans = []
+    for chunk in iter_chunks(n_pairs, config, random_state):
+        if config.ragged:
+            X.extend(chunk.X)
+        else:
+            X[chunk.start:chunk.stop] = chunk.X
+        y[chunk.start:chunk.stop] = chunk.y
+        plans.append(chunk.plan)
+        if progress is not None:
+            progress(chunk.stop - chunk.start)
+    info = {k: np.concatenate([p.info()[k] for p in plans]) for k in plans[0].info()}
+    return X, y, info
+
+
+def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None, cause="gmm",
+               noise=None, kinds="causal", mechanism_weights=None, cause_weights=None,
+               kind_weights=None, discretize_prob=0.0, quantize_prob=0.0, return_info=False):
+    """Draw ``n_pairs`` synthetic cause-effect pairs.
+
+    Parameters
+    ----------
+    n_pairs : int >= 1
+    n_points : int >= 2 or (low, high)
+        Points per pair.  A range draws each pair's size log-uniformly in [low, high]
+        (inclusive) and returns X as a list.
+    mechanism : str
+        One of ``synthetic.MECHANISMS`` (default ``"spline"``, the paper's recipe) or
+        ``"mix"``: a family drawn per pair with probabilities ``mechanism_weights``
+        ({name: weight}, missing names weigh 0; default equal).
+    random_state : None, int or numpy.random.RandomState
+        Through ``sklearn.utils.check_random_state``; an int makes the output
+        byte-identical from run to run.
+    cause : str
+        One of ``synthetic.CAUSES`` (default ``"gmm"``, the paper's) or ``"mix"``
+        (with ``cause_weights``, default equal).
+    noise : str or None
+        Noise shape, one of ``synthetic.NOISES`` or ``"mix"``.  None: Gaussian for the
+        spline family (paper) and a shape drawn per pair for the others.
+    kinds : str or sequence of str
+        Which pairs to make, among ``"causal"``, ``"independent"``, ``"confounded"``
+        (a list or a comma-separated string); ``kind_weights`` ({kind: weight}, default
+        equal) sets the proportions.
+    discretize_prob : float
+        Probability per pair that the cause is discretised (integer values, many ties).
+    quantize_prob : float
+        Probability per observed variable (x or y, independently) that it is rounded to a
+        coarse grid; unlike ``discretize_prob`` it also hits effects, so "discrete" does not
+        give the cause away.
+    return_info : bool
+        Also return a dict of per-pair arrays: mechanism, kind, cause, noise (names),
+        discretized, quantized (n, 2), reversed, n_points.
+
+    Returns
+    -------
+    X : float32 array (n_pairs, n_points, 2), or list of (n_i, 2) float32 arrays
+        Each column standardised per pair (mean 0, sd 1).
+    y : int64 array (n_pairs,)
+        1: column 0 causes column 1; 0: column 1 causes column 0; -1: no causal link
+        (independent or confounded).  Causal pairs are exactly half reversed (n even).
+    info : dict, only with ``return_info=True``
+    """
+    config = make_config(n_points=n_points, mechanism=mechanism,
+                         mechanism_weights=mechanism_weights, cause=cause,
+                         cause_weights=cause_weights, noise=noise, kinds=kinds,
+                         kind_weights=kind_weights, discretize_prob=discretize_prob,
+                         quantize_prob=quantize_prob)
+    X, y, info = generate(n_pairs, config, random_state)
+    return (X, y, info) if return_info else (X, y)
