@@ -1,12 +1,214 @@
-"""Placeholder: replaced by `ncc score` and `ncc evaluate`."""
+"""`ncc score` and `ncc evaluate`: score pair files with NCC; compare NCC with classic baselines.
+
+`score` never reads ground truth. `evaluate` needs it (pairmeta.txt, pairs_gt.txt or a CEPC
+targets CSV) and prints NCC and the baselines side by side on the same pairs.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
+from ncc._cli_utils import fail
+from ncc._version import __version__
+from ncc.formats import FORMATS
 
-def score() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+_FORMAT_HELP = f"Input layout: {', '.join(FORMATS)} (detected when omitted)."
+DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI"
 
 
-def evaluate() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+# ----------------------------------------------------------------------------- helpers
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _shipped_model_file() -> Path | None:
+    """The model file used when no --model is given, if the package ships one."""
+    try:
+        from ncc import api
+
+        finder = getattr(api, "default_model_path", None)
+        if finder is not None:
+            p = finder()
+            return Path(p) if p is not None and Path(p).is_file() else None
+    except Exception:  # noqa: BLE001 - identity is best effort; loading reports real errors
+        pass
+    folder = Path(__file__).resolve().parent / "pretrained"
+    found = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    return found[0] if found else None
+
+
+def load_model(path: Optional[Path]):
+    """(loaded model or None for the shipped default, provenance dict); exits on any problem."""
+    import ncc
+
+    if path is None:
+        shipped = _shipped_model_file()
+        identity = {"model": "shipped default"}
+        if shipped is not None:
+            identity.update(path=str(shipped), sha256=file_sha256(shipped))
+        return None, identity
+    if not path.is_file():
+        fail(f"model file not found: {path}")
+    try:
+        model = ncc.load(path)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure is a bad model file, reported in one line
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        fail(f"cannot load model file {path}: {detail}")
+    return model, {"model": "file", "path": str(path), "sha256": file_sha256(path)}
+
+
+def _read(input_path: Path, fmt: Optional[str], **kwargs):
+    from ncc.formats import FormatError, detect_format, normalize_format, read_pairs
+
+    try:
+        name = normalize_format(fmt) if fmt else detect_format(input_path)
+        return name, read_pairs(input_path, name, **kwargs)
+    except FormatError as exc:
+        fail(str(exc))
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _status_counts(statuses) -> dict[str, int]:
+    from ncc.formats import status_code
+
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[status_code(s)] = counts.get(status_code(s), 0) + 1
+    return counts
+
+
+def _guarded(run):
+    """Run the scoring step; an unexpected failure (e.g. no shipped model) becomes one line."""
+    try:
+        return run()
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
+        fail(f"scoring failed: {' '.join(str(exc).split()) or type(exc).__name__}")
+
+
+# ----------------------------------------------------------------------------- ncc score
+def score(
+    input: Annotated[Path, typer.Argument(help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV to write (default: print to stdout). Provenance goes to OUTPUT.json.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
+    min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
+) -> None:
+    """Score every pair: P(first column causes second). Never reads ground truth.
+
+    Output columns: pair_id, score, direction (-> or <-), n_points, status.
+    """
+    from ncc.scoring import ncc_scorer, score_records
+
+    fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
+    loaded, identity = load_model(model)
+    rows = _guarded(lambda: score_records(records, ncc_scorer(loaded), min_points=min_points))
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["pair_id", "score", "direction", "n_points", "status"])
+    for r in rows:
+        w.writerow([r.pair_id, "" if r.score is None else f"{r.score:.6f}", r.direction,
+                    "" if r.n_points is None else r.n_points, r.status])
+    counts = _status_counts(r.status for r in rows)
+    if output is None:
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        _atomic_text(output, buf.getvalue())
+        provenance = {
+            "command": "ncc score", "ncc_version": __version__, "input": str(input), "format": fmt,
+            **identity, "min_points": min_points, "n_pairs": len(rows), "status_counts": counts,
+        }
+        _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
+    n_scored = sum(r.scored for r in rows)
+    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k not in ("ok", "constant"))
+    typer.echo(f"scored {n_scored} of {len(rows)} pairs" + (f" (skipped {skipped})" if skipped else "")
+               + (f" -> {output}" if output else ""), err=True)
+
+
+# ----------------------------------------------------------------------------- ncc evaluate
+def _fmt(v: float) -> str:
+    return "n/a" if v != v else f"{v:.3f}"  # NaN (e.g. AUC with one class) -> n/a
+
+
+def format_table(comparison) -> str:
+    """Markdown table: one row per method."""
+    lines = ["| method | pairs | accuracy | weighted acc. | AUC | 95% CI (weighted acc.) |",
+             "|---|---:|---:|---:|---:|---|"]
+    for name, m in comparison.metrics.items():
+        if m is None:
+            continue
+        lines.append(f"| {name} | {m.n_pairs} | {_fmt(m.accuracy)} | {_fmt(m.weighted_accuracy)} | "
+                     f"{_fmt(m.auc)} | [{_fmt(m.ci_low)}, {_fmt(m.ci_high)}] |")
+    return "\n".join(lines)
+
+
+def evaluate(
+    input: Annotated[Path, typer.Argument(help="Pair file or folder with ground truth.", show_default=False)],
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
+    targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
+    baselines: Annotated[str, typer.Option(help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
+    seed: Annotated[int, typer.Option(help="Seeds the bootstrap and the baselines' subsampling.")] = 0,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% interval.", min=100)] = 2000,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
+) -> None:
+    """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines."""
+    from ncc.baselines import BASELINES, make_baseline
+    from ncc.scoring import compare_methods, ncc_scorer
+
+    names = [] if baselines.strip().lower() == "none" else [b.strip() for b in baselines.split(",") if b.strip()]
+    unknown = [b for b in names if b not in BASELINES]
+    if unknown:
+        fail(f"unknown baseline(s) {', '.join(unknown)}; known: {', '.join(BASELINES)}")
+    if targets is not None and not targets.is_file():
+        fail(f"targets file not found: {targets}")
+    fmt, records = _read(input, format, with_truth=True, targets=targets)
+    if not any(r.truth is not None for r in records):
+        fail(f"{input}: no ground truth found (needs pairmeta.txt, pairs_gt.txt or a CEPC targets CSV via --targets)")
+    loaded, identity = load_model(model)
+    methods = {"NCC": ncc_scorer(loaded)}
+    for b in names:
+        methods[b] = make_baseline(b, random_state=seed).score_pairs
+    comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
+    if not comp.pair_ids:
+        fail(f"{input}: no pair with ground truth could be scored (statuses: {comp.skipped})")
+    if json_output:
+        report = {
+            "command": "ncc evaluate", "ncc_version": __version__, "input": str(input), "format": fmt,
+            **identity, "seed": seed, "n_boot": n_boot, "n_pairs": len(comp.pair_ids), "skipped": comp.skipped,
+            "metrics": {k: (m.as_dict() if m else None) for k, m in comp.metrics.items()},
+        }
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(format_table(comp))
+    weighted = bool(len(set(comp.weights.tolist())) > 1)
+    notes = [f"{len(comp.pair_ids)} pairs with ground truth scored by every method"
+             + (", weighted by pairmeta weights" if weighted else "")]
+    if comp.skipped:
+        notes.append("left out: " + ", ".join(f"{k}: {v}" for k, v in sorted(comp.skipped.items())))
+    notes.append(f"bootstrap: {n_boot} resamples, seed {seed}; model: {identity.get('path', identity['model'])}")
+    typer.echo("\n".join(notes))

@@ -1,0 +1,160 @@
+"""Pair records -> cleaning -> statuses -> one batched scoring call.
+
+One bad pair never stops a batch: each record leaves with a status, and only the pairs that
+can be scored reach the (expensive) scorer, in a single call.
+
+Statuses (first word is the code):
+
+* ``ok`` / ``ok (dropped k non-finite rows)`` -- scored;
+* ``constant`` -- a variable takes one value: no direction, score 0.5;
+* ``too_few_points`` -- fewer than ``min_points`` finite rows;
+* any status set by the reader (``non_numeric``, ``empty_file``, ``unequal_lengths``,
+  ``multivariate``, ...) -- not scored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ncc.formats import PairRecord, status_code
+
+MIN_POINTS = 10  # below this no method can tell a direction; the issue fixes the minimum at 10
+
+Scorer = Callable[[list[np.ndarray]], np.ndarray]
+
+
+@dataclass
+class ScoredPair:
+    """One output row of `ncc score`."""
+
+    pair_id: str
+    score: float | None
+    n_points: int | None
+    status: str
+
+    @property
+    def direction(self) -> str:
+        """``->`` when the first column causes the second, ``<-`` for the reverse, empty for no call."""
+        if self.score is None or self.score == 0.5:
+            return ""
+        return "->" if self.score > 0.5 else "<-"
+
+    @property
+    def scored(self) -> bool:
+        return self.score is not None
+
+
+@dataclass
+class CleanPair:
+    """A record after cleaning: ``data`` is finite and ready for a scorer, or ``None``."""
+
+    record: PairRecord
+    data: np.ndarray | None
+    status: str
+    n_points: int | None
+
+    @property
+    def scorable(self) -> bool:
+        """Needs a scorer call (constant pairs are decided without one)."""
+        return self.data is not None and status_code(self.status) == "ok"
+
+
+def clean_record(rec: PairRecord, min_points: int = MIN_POINTS) -> CleanPair:
+    """Drop non-finite rows and give the record its scoring status."""
+    if rec.data is None or status_code(rec.status) != "ok":
+        return CleanPair(rec, None, rec.status, rec.n_points)
+    data = np.asarray(rec.data, dtype=float)
+    finite = np.isfinite(data).all(axis=1)
+    dropped = int((~finite).sum())
+    data = data[finite]
+    n = len(data)
+    note = f"dropped {dropped} non-finite row{'s' if dropped != 1 else ''}" if dropped else ""
+    if n < min_points:
+        detail = f"{n} < {min_points}" + (f", after {note}" if note else "")
+        return CleanPair(rec, None, f"too_few_points ({detail})", n)
+    constant = [i + 1 for i in range(2) if data[:, i].max() == data[:, i].min()]
+    if constant:
+        cols = " and ".join(f"column {c}" for c in constant)
+        return CleanPair(rec, data, f"constant ({cols}{'; ' + note if note else ''})", n)
+    return CleanPair(rec, data, f"ok ({note})" if note else "ok", n)
+
+
+def clean_records(records: Sequence[PairRecord], min_points: int = MIN_POINTS) -> list[CleanPair]:
+    return [clean_record(r, min_points) for r in records]
+
+
+def score_clean(cleaned: Sequence[CleanPair], scorer: Scorer) -> list[ScoredPair]:
+    """Run ``scorer`` once on every scorable pair; constant pairs get 0.5, the rest no score."""
+    todo = [c.data for c in cleaned if c.scorable]
+    scores = np.asarray(scorer(todo), dtype=float) if todo else np.empty(0)
+    if scores.shape != (len(todo),):
+        raise RuntimeError(f"scorer returned shape {scores.shape} for {len(todo)} pairs")
+    out, k = [], 0
+    for c in cleaned:
+        if c.scorable:
+            out.append(ScoredPair(c.record.pair_id, float(scores[k]), c.n_points, c.status))
+            k += 1
+        elif status_code(c.status) == "constant":
+            out.append(ScoredPair(c.record.pair_id, 0.5, c.n_points, c.status))
+        else:
+            out.append(ScoredPair(c.record.pair_id, None, c.n_points, c.status))
+    return out
+
+
+def ncc_scorer(model=None, **kwargs) -> Scorer:
+    """A scorer backed by :func:`ncc.score_pairs` (``model``: None, a path or a loaded model)."""
+
+    def run(pairs: list[np.ndarray]) -> np.ndarray:
+        import ncc
+
+        return ncc.score_pairs(pairs, model=model, **kwargs)
+
+    return run
+
+
+def score_records(records: Sequence[PairRecord], scorer: Scorer | None = None, *,
+                  model=None, min_points: int = MIN_POINTS) -> list[ScoredPair]:
+    """Clean, then score with ``scorer`` (default: NCC with ``model``)."""
+    return score_clean(clean_records(records, min_points), scorer or ncc_scorer(model))
+
+
+@dataclass
+class Comparison:
+    """Several methods scored on the very same pairs, with their metrics."""
+
+    pair_ids: list[str]
+    truth: np.ndarray
+    weights: np.ndarray
+    scores: dict[str, np.ndarray]
+    metrics: dict[str, "object"]  # name -> ncc.metrics.DirectionMetrics
+    skipped: dict[str, int]  # status code -> count of pairs left out (no score or no truth)
+
+
+def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *, seed: int = 0,
+                    n_boot: int = 2000, min_points: int = MIN_POINTS) -> Comparison:
+    """Score the pairs that have a truth and can be scored with every method; same bootstrap
+    resamples for every method so their intervals are comparable."""
+    from ncc.metrics import bootstrap_indices, evaluate_scores
+
+    cleaned = clean_records(records, min_points)
+    skipped: dict[str, int] = {}
+    kept = []
+    for c in cleaned:
+        code = status_code(c.status)
+        if c.record.truth is None:
+            skipped["no_truth"] = skipped.get("no_truth", 0) + 1
+        elif c.scorable or code == "constant":
+            kept.append(c)
+        else:
+            skipped[code] = skipped.get(code, 0) + 1
+    truth = np.array([c.record.truth for c in kept], dtype=float)
+    weights = np.array([c.record.weight for c in kept], dtype=float)
+    idx = bootstrap_indices(len(kept), n_boot, seed) if kept else None
+    scores, metrics = {}, {}
+    for name, scorer in methods.items():
+        s = np.array([p.score for p in score_clean(kept, scorer)], dtype=float)
+        scores[name] = s
+        metrics[name] = evaluate_scores(truth, s, weights, indices=idx) if kept else None
+    return Comparison([c.record.pair_id for c in kept], truth, weights, scores, metrics, skipped)
