@@ -1,0 +1,297 @@
+"""Feature extraction: decode each image once, derive its versions, run the backbone, stream to disk.
+
+Per image, a DataLoader worker decodes the file, builds the original and, for each selected
+category present, the context-only and object-only versions (in original pixel space), and
+resizes/crops all of them as uint8. The main process normalises, runs the backbone under
+``torch.inference_mode`` and appends the features to the current chunk, which is written to
+disk as soon as its last image is done.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ncc._version import __version__
+from vision._io import write_json_atomic
+from vision.annotations import Box, Dataset, load_dataset
+from vision.backbones import Backbone, build_backbone
+from vision.masks import box_pixel_span, context_only, object_only
+from vision.preprocess import Preprocessing, decode_image, normalize, resize_and_crop
+from vision.store import FeatureStore, parse_shard, plan_chunks, shard_images
+
+
+@dataclass
+class ExtractionConfig:
+    arch: str = "resnet18"  # the paper's backbone
+    weights: str | None = None  # torchvision enum name (DEFAULT, IMAGENET1K_V1, ...) or checkpoint path
+    random_init: bool = False  # explicit opt-in to random weights (tests, timing), never silent
+    resize: int = 224  # shorter side after resizing (paper: 224)
+    crop: int | None = None  # centre-crop size; None = same as resize, as in the paper
+    versions: str = "all"  # "all": original + context-only + object-only; "original": classifier training sets
+    batch_size: int = 16  # images per DataLoader batch
+    forward_batch: int = 64  # tensors per forward pass: bounds activation memory whatever the categories per image
+    num_workers: int = 2  # decoding, masking and resizing run in these processes, off the forward path
+    device: str = "auto"  # auto = cuda when available
+    chunk_size: int = 128  # images per chunk file: the most work an interruption can lose
+    shard: str = "1/1"  # K/N: this process does every N-th image starting at the K-th
+    seed: int = 0  # seeds random-init weights
+
+    def __post_init__(self) -> None:
+        if self.versions not in ("all", "original"):
+            raise ValueError(f"versions must be 'all' or 'original', got {self.versions!r}")
+        for name in ("batch_size", "forward_batch", "chunk_size", "resize"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.num_workers < 0:
+            raise ValueError("num_workers must be >= 0")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+
+
+def resolve_device(spec: str) -> torch.device:
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if spec.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but CUDA is not available")
+    return torch.device(spec)
+
+
+# ---------------------------------------------------------------------------- worker side
+
+def image_versions(image: torch.Tensor, boxes_by_category: Sequence[tuple[int, Sequence[Box]]]
+                   ) -> tuple[torch.Tensor, list[int]]:
+    """Stack ``[original, context_1, object_1, context_2, object_2, ...]`` for one decoded image.
+
+    Categories whose boxes cover no pixel of the actual image are left out (their indices are
+    not returned), so a wrong declared image size cannot produce a fake intervention.
+    """
+    height, width = image.shape[-2:]
+    versions, kept = [image], []
+    for cat, boxes in boxes_by_category:
+        if not any(box_pixel_span(b, height, width) for b in boxes):
+            continue
+        versions += [context_only(image, boxes), object_only(image, boxes)]
+        kept.append(cat)
+    return torch.stack(versions), kept
+
+
+class ImageVersionsDataset(torch.utils.data.Dataset):
+    """Items ``(index, uint8 (V, 3, S, S) or None, category indices, error or None)``."""
+
+    def __init__(self, items: list[tuple[int, str, list[tuple[int, list[Box]]]]], prep: Preprocessing,
+                 interventions: bool = True):
+        self.items = items  # (image index, path, [(category index, boxes)]) : small and picklable
+        self.prep = prep
+        self.interventions = interventions
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        index, path, cats = self.items[i]
+        try:
+            image = decode_image(path)
+        except Exception as exc:  # noqa: BLE001 - a bad file is reported, the others go on
+            msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            reason = "image file not found" if not os.path.exists(path) else f"cannot decode image ({msg})"
+            return index, None, [], reason
+        if image.shape[-1] < 1 or image.shape[-2] < 1:
+            return index, None, [], "empty image"
+        stack, kept = image_versions(image, cats if self.interventions else [])
+        return index, resize_and_crop(stack, self.prep), kept, None
+
+
+def _as_list(batch):
+    return batch
+
+
+# ---------------------------------------------------------------------------- main side
+
+class _Chunk:
+    """Buffers the features of one chunk until all its images are done."""
+
+    def __init__(self, chunk_id: int, indices: list[int]):
+        self.chunk_id = chunk_id
+        self.pending = set(indices)
+        self.image_index: list[int] = []
+        self.original: list[np.ndarray] = []
+        self.pair_image: list[int] = []
+        self.pair_category: list[int] = []
+        self.context: list[np.ndarray] = []
+        self.object: list[np.ndarray] = []
+        self.failed: list[dict] = []
+
+    def arrays(self, dim: int) -> dict[str, np.ndarray]:
+        def stack(rows):
+            return np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
+        order = np.argsort(self.image_index, kind="stable")
+        return {
+            "image_index": np.asarray(self.image_index, np.int64)[order],
+            "original": stack(self.original)[order] if self.original else stack([]),
+            "pair_image": np.asarray(self.pair_image, np.int64),
+            "pair_category": np.asarray(self.pair_category, np.int64),
+            "context_only": stack(self.context),
+            "object_only": stack(self.object),
+        }
+
+
+def _forward(backbone: Backbone, batch: torch.Tensor, prep: Preprocessing, device: torch.device,
+             forward_batch: int) -> np.ndarray:
+    outs = []
+    for start in range(0, len(batch), forward_batch):
+        x = normalize(batch[start:start + forward_batch].to(device, non_blocking=True), prep)
+        outs.append(backbone.model(x).reshape(len(x), -1).float().cpu())
+    return torch.cat(outs).numpy()
+
+
+def weights_fingerprint(ident: dict) -> dict:
+    """The part of a weights identity that determines the features (not where the file lives)."""
+    return {k: v for k, v in ident.items() if k in ("kind", "name", "sha256", "seed", "prefix_stripped")}
+
+
+def extract_features(
+    images: str | os.PathLike | None,
+    annotations: str | os.PathLike | Sequence[str | os.PathLike] | None,
+    features_dir: str | os.PathLike,
+    config: ExtractionConfig | None = None,
+    *,
+    categories: str | Sequence[str] | None = None,
+    split: str | None = None,
+    fmt: str = "auto",
+    background: bool = False,
+    limit: int | None = None,
+    dataset: Dataset | None = None,
+    backbone: Backbone | None = None,
+    progress: bool = True,
+    **overrides: Any,
+) -> dict:
+    """Extract original, context-only and object-only features of a dataset into ``features_dir``.
+
+    Parameters
+    ----------
+    images, annotations
+        The images folder and the COCO JSON / VOC XML annotations (see
+        :func:`vision.annotations.load_dataset`); ignored when ``dataset`` is given.
+    features_dir
+        Output folder. Rerunning with the same settings resumes: finished chunks are skipped.
+    config
+        :class:`ExtractionConfig`; keyword ``overrides`` replace its fields
+        (e.g. ``arch="resnet50", weights="DEFAULT"`` or ``random_init=True``).
+    categories
+        ``None``/"voc" (20 PASCAL VOC categories), "all", or names.
+    background
+        Keep images without a selected category (original version only) as negatives.
+    limit
+        Use only the first ``limit`` images (sorted by name): quick looks at big datasets.
+    backbone
+        A prebuilt :class:`vision.backbones.Backbone` (otherwise built from the config).
+
+    Returns a summary dict: counts, failed images, timing, and the features folder.
+    """
+    cfg = replace(config or ExtractionConfig(), **overrides)
+    shard = parse_shard(cfg.shard)
+    if dataset is None:
+        if annotations is None:
+            raise ValueError("annotations are required")
+        dataset = load_dataset(images, annotations, categories, split=split, fmt=fmt, background=background)
+    if limit is not None:
+        dataset = replace(dataset, images=dataset.images[:limit])
+    if backbone is None:
+        backbone = build_backbone(cfg.arch, cfg.weights, random_init=cfg.random_init, seed=cfg.seed)
+    prep = Preprocessing.from_weights(backbone.torchvision_weights, cfg.resize, cfg.crop)
+    device = resolve_device(cfg.device)
+
+    store = FeatureStore(features_dir)
+    feature_config = {
+        "arch": backbone.arch, "weights": weights_fingerprint(backbone.weights),
+        "preprocessing": prep.to_json(), "versions": cfg.versions, "feature_dim": backbone.feature_dim,
+    }
+    store.prepare(feature_config, dataset, extra={
+        "backbone": {"arch": backbone.arch, "weights": backbone.weights, "notes": backbone.notes},
+        "version": __version__, "seed": cfg.seed})
+
+    chunks = plan_chunks(shard_images(len(dataset.images), shard), cfg.chunk_size)
+    prog = store.load_progress(shard, cfg.chunk_size, len(chunks))
+    todo = [(cid, idx) for cid, idx in enumerate(chunks) if str(cid) not in prog["done"]]
+    cat_index = {c: i for i, c in enumerate(dataset.categories)}
+    items = [(i, dataset.images[i].path,
+              [(cat_index[c], boxes) for c, boxes in dataset.images[i].boxes.items()])
+             for _, idx in todo for i in idx]
+
+    summary = {"features_dir": str(features_dir), "shard": f"{shard[0]}/{shard[1]}",
+               "n_images_in_shard": sum(len(c) for c in chunks), "n_images_done_before": sum(len(chunks[int(c)]) for c in prog["done"]),
+               "n_images_processed": 0, "n_tensors": 0, "failed": [], "device": str(device),
+               "weights": backbone.weights, "notes": list(backbone.notes)}
+    if not items:
+        summary.update(seconds=0.0, images_per_s=None, tensors_per_s=None)
+        if not prog.get("complete") and not chunks:  # an empty shard is complete by definition
+            prog["complete"] = True
+            write_json_atomic(store.progress_path(shard), prog)
+        return summary
+
+    model = backbone.model.to(device).eval()
+    loader = torch.utils.data.DataLoader(
+        ImageVersionsDataset(items, prep, interventions=cfg.versions == "all"),
+        batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
+        collate_fn=_as_list, pin_memory=device.type == "cuda",
+        persistent_workers=False, prefetch_factor=4 if cfg.num_workers > 0 else None)
+
+    chunk_of = {i: cid for cid, idx in todo for i in idx}
+    open_chunks = {cid: _Chunk(cid, idx) for cid, idx in todo}
+    bar = _progress_bar(len(items), progress, f"extract {backbone.arch}")
+    t0 = time.perf_counter()
+    n_tensors = 0
+    try:
+        with torch.inference_mode():
+            for batch in loader:
+                good = [b for b in batch if b[1] is not None]
+                feats = None
+                if good:
+                    stacked = torch.cat([b[1] for b in good])
+                    feats = _forward(backbone, stacked, prep, device, cfg.forward_batch)
+                    n_tensors += len(stacked)
+                row = 0
+                for index, tensors, kept, error in batch:
+                    chunk = open_chunks[chunk_of[index]]
+                    chunk.pending.discard(index)
+                    if tensors is None:
+                        failure = {"image": dataset.images[index].key, "reason": error}
+                        chunk.failed.append(failure)
+                        summary["failed"].append(failure)
+                    else:
+                        chunk.image_index.append(index)
+                        chunk.original.append(feats[row])
+                        for j, cat in enumerate(kept):
+                            chunk.pair_image.append(index)
+                            chunk.pair_category.append(cat)
+                            chunk.context.append(feats[row + 1 + 2 * j])
+                            chunk.object.append(feats[row + 2 + 2 * j])
+                        row += len(tensors)
+                    if not chunk.pending:
+                        store.commit_chunk(prog, shard, chunk.chunk_id, chunk.arrays(backbone.feature_dim), chunk.failed,
+                                           extra={"device": str(device), "version": __version__})
+                        del open_chunks[chunk.chunk_id]
+                summary["n_images_processed"] += len(batch)
+                bar.update(len(batch))
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    summary.update(seconds=seconds, n_tensors=n_tensors,
+                   images_per_s=summary["n_images_processed"] / seconds if seconds > 0 else None,
+                   tensors_per_s=n_tensors / seconds if seconds > 0 else None)
+    return summary
+
+
+def _progress_bar(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="img", dynamic_ncols=True)
+
+
+__all__ = ["ExtractionConfig", "ImageVersionsDataset", "extract_features", "image_versions", "resolve_device"]
