@@ -1,0 +1,98 @@
+"""Batching of variable-size pairs: validation, padding, size-sorted chunks and subsampling.
+
+Everything here is plain numpy/torch bookkeeping shared by the trainer and the scoring API.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+import torch
+
+__all__ = [
+    "as_pair_array",
+    "pad_pairs",
+    "size_sorted_chunks",
+    "subsample_indices",
+]
+
+
+def as_pair_array(pair, name: str = "pair", min_points: int = 2) -> np.ndarray:
+    """Check that ``pair`` is an (n, 2) array of finite numbers; return it as float64.
+
+    Raises ValueError with ``name`` in the message, so a caller scoring many pairs can say
+    which one is wrong.
+    """
+    try:
+        array = np.asarray(pair)
+    except Exception as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name}: cannot be read as an (n, 2) array ({exc})") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"{name}: expected numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise ValueError(f"{name}: complex values are not supported")
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValueError(f"{name}: expected an (n, 2) array, got shape {array.shape}")
+    if array.shape[0] < min_points:
+        raise ValueError(f"{name}: needs at least {min_points} points, got {array.shape[0]}")
+    array = array.astype(np.float64, copy=False)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return array
+
+
+def pad_pairs(pairs: Sequence[np.ndarray], dtype: torch.dtype = torch.float64,
+              device: Optional[torch.device | str] = None) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Stack (n_i, 2) arrays into padded points (B, N, 2) and a mask (B, N).
+
+    The mask is None when every pair has the same size (the common, fastest case).
+    Padding values are zeros; the model never reads them.
+    """
+    sizes = [len(p) for p in pairs]
+    n_max = max(sizes)
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    if min(sizes) == n_max:
+        points = np.stack(pairs).astype(np_dtype, copy=False)
+        return torch.from_numpy(points).to(device), None
+    points = np.zeros((len(pairs), n_max, 2), dtype=np_dtype)
+    mask = np.zeros((len(pairs), n_max), dtype=bool)
+    for i, pair in enumerate(pairs):
+        points[i, :len(pair)] = pair
+        mask[i, :len(pair)] = True
+    return torch.from_numpy(points).to(device), torch.from_numpy(mask).to(device)
+
+
+def size_sorted_chunks(sizes: Sequence[int], max_pairs: int, max_padded_points: int) -> list[np.ndarray]:
+    """Group pair indices into chunks of similar size, to limit padding.
+
+    Pairs are sorted by size (stable, so the result depends on sizes only); a chunk holds at most
+    ``max_pairs`` pairs and at most ``max_padded_points`` points once padded (but always at least
+    one pair).
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    order = np.argsort(sizes, kind="stable")
+    chunks, start = [], 0
+    for end in range(1, len(order) + 1):
+        # Ascending order: the next pair would be the largest of the chunk, so it sets the padding.
+        grows = end < len(order) and end - start < max_pairs \
+            and (end - start + 1) * sizes[order[end]] <= max_padded_points
+        if not grows:
+            chunks.append(order[start:end])
+            start = end
+    return chunks
+
+
+def subsample_indices(n_points: int, max_points: int, n_subsamples: int,
+                      random_state: int) -> list[np.ndarray]:
+    """``n_subsamples`` random subsets of ``max_points`` distinct indices of a pair of ``n_points``.
+
+    Seeded by ``(random_state, n_points)`` only, so a pair gets the same subsamples whether it is
+    scored alone or in a batch, and a pair and its reversal get the same ones.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(random_state) & 0xFFFFFFFF, int(n_points)]))
+    return [np.sort(rng.choice(n_points, size=max_points, replace=False)) for _ in range(n_subsamples)]
+
+
+def iter_batches(n_items: int, batch_size: int) -> Iterable[slice]:
+    for start in range(0, n_items, batch_size):
+        yield slice(start, min(start + batch_size, n_items))

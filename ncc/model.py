@@ -1,0 +1,297 @@
+"""The Neural Causation Coefficient network (Lopez-Paz et al., CVPR 2017).
+
+    NCC({(x_j, y_j)}) = ψ( mean_j φ(x_j, y_j) )
+
+φ embeds one point, the mean over the points makes the result a set function (independent of
+point order and of the number of points), and ψ turns the mean embedding into a logit f(x, y).
+The causal score is the antisymmetrised probability
+
+    s(x, y) = ½ (σ(f(x, y)) + 1 − σ(f(y, x)))  =  P(x → y),   so that s(y, x) = 1 − s(x, y) exactly.
+
+Layout of the tensors, shared by training and scoring:
+
+* A batch of pairs is either *padded*, ``points`` of shape (B, N, 2) plus a boolean ``mask`` (B, N)
+  marking the real points, or *packed*, the real points of all pairs concatenated into (T, 2) plus
+  ``lengths`` (B,). The network only ever sees packed points, so padding cannot leak into φ, into
+  the batch-norm statistics or into the means.
+* Both orientations are computed in one pass: every point (x, y) is followed by its mirror (y, x),
+  giving a (2T, 2) input whose rows alternate orientation. Batch norm therefore always sees both
+  orientations, and after φ a (2T, C) activation viewed as (T, 2C) pools both at once.
+
+Every variable is standardised inside the network's entry point (:func:`standardize`), in float64,
+so training and scoring go through the same function. A constant variable has no direction: its
+score is exactly 0.5 and it is flagged.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "NCCConfig",
+    "NCC",
+    "NCCEnsemble",
+    "DenseBlock",
+    "standardize",
+    "pack",
+    "segment_mean",
+    "scores_from_logits",
+]
+
+
+@dataclass
+class NCCConfig:
+    """Architecture of one NCC network, plus its scoring defaults. Paper values are the defaults."""
+
+    embed_dim: int = 100  # φ width: 100 units per hidden layer in the paper
+    embed_layers: int = 2  # φ depth: the paper uses two hidden layers
+    classifier_dim: int = 100  # ψ width, as φ
+    classifier_layers: int = 2  # ψ depth, as φ
+    dropout: float = 0.25  # after every hidden ReLU (paper: 25%)
+    batchnorm: bool = True  # before every hidden ReLU (paper); statistics over real points only
+    max_points: int = 5000  # scoring: larger pairs are scored as the mean over random subsamples
+    n_subsamples: int = 8  # scoring: how many subsamples of max_points points for a large pair
+
+    def __post_init__(self) -> None:
+        for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"NCCConfig.{name} must be a positive integer, got {value!r}")
+        if isinstance(self.classifier_layers, bool) or not isinstance(self.classifier_layers, int) \
+                or self.classifier_layers < 0:
+            raise ValueError(f"NCCConfig.classifier_layers must be an integer >= 0, got {self.classifier_layers!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"NCCConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        if self.max_points < 2:
+            raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "NCCConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown NCCConfig fields: {sorted(unknown)}")
+        return cls(**values)
+
+
+# ----------------------------------------------------------------------------------------------
+# Batching helpers: standardisation, packing and pooling over variable-size pairs.
+# ----------------------------------------------------------------------------------------------
+
+def pack(points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Padded (B, N, 2) + mask (B, N) → packed real points (T, 2) and lengths (B,)."""
+    if points.dim() != 3 or points.shape[-1] != 2:
+        raise ValueError(f"expected points of shape (B, N, 2), got {tuple(points.shape)}")
+    batch, n_max = points.shape[:2]
+    if mask is None:
+        return points.reshape(-1, 2), torch.full((batch,), n_max, dtype=torch.long, device=points.device)
+    if mask.shape != points.shape[:2]:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not match points {tuple(points.shape)}")
+    mask = mask.to(torch.bool)
+    lengths = mask.sum(1)
+    if bool((lengths == n_max).all()):
+        return points.reshape(-1, 2), lengths
+    return points[mask], lengths
+
+
+def _all_equal(lengths: torch.Tensor) -> bool:
+    return bool((lengths == lengths[0]).all())
+
+
+def segment_mean(values: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Mean of consecutive row segments: values (T, C) with segment lengths (B,) → (B, C)."""
+    if _all_equal(lengths):
+        return values.view(lengths.numel(), -1, values.shape[-1]).mean(1)
+    return torch.segment_reduce(values, "mean", lengths=lengths, axis=0)
+
+
+def _segment_extreme(values: torch.Tensor, lengths: torch.Tensor, reduce: str) -> torch.Tensor:
+    if _all_equal(lengths):
+        view = values.view(lengths.numel(), -1, values.shape[-1])
+        return view.amax(1) if reduce == "max" else view.amin(1)
+    return torch.segment_reduce(values, reduce, lengths=lengths, axis=0)
+
+
+def _expand(per_pair: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(B, C) → (T, C): repeat each pair's row for each of its points."""
+    if _all_equal(lengths):
+        n = int(lengths[0])
+        return per_pair.unsqueeze(1).expand(-1, n, -1).reshape(-1, per_pair.shape[-1])
+    return torch.repeat_interleave(per_pair, lengths, dim=0)
+
+
+def standardize(points: torch.Tensor, lengths: torch.Tensor,
+                dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standardise each variable of each packed pair to mean 0, variance 1 (computed in float64).
+
+    Returns the standardised points in ``dtype`` and a boolean (B,) flag: True where a variable is
+    constant. Such a variable is mapped to zeros (no NaN) and the caller scores the pair 0.5.
+    Constant means max == min: a float64 variance test would let rounding noise through.
+    """
+    if bool((lengths < 1).any()):
+        raise ValueError("every pair needs at least one point")
+    values = points.to(torch.float64)
+    mean = segment_mean(values, lengths)
+    centred = values - _expand(mean, lengths)
+    std = segment_mean(centred * centred, lengths).sqrt()
+    constant_var = _segment_extreme(values, lengths, "max") == _segment_extreme(values, lengths, "min")
+    std = torch.where(constant_var, torch.ones_like(std), std)
+    scaled = centred / _expand(std, lengths)
+    scaled = torch.where(_expand(constant_var, lengths), torch.zeros_like(scaled), scaled)
+    return scaled.to(dtype), constant_var.any(1)
+
+
+def scores_from_logits(logits: torch.Tensor) -> torch.Tensor:
+    """(B, 2) logits [f(x, y), f(y, x)] → s(x, y) = ½ (σ(f(x, y)) + 1 − σ(f(y, x))), in float64."""
+    probs = torch.sigmoid(logits.to(torch.float64))
+    return 0.5 * (probs[:, 0] + 1.0 - probs[:, 1])
+
+
+# ----------------------------------------------------------------------------------------------
+# The network.
+# ----------------------------------------------------------------------------------------------
+
+class DenseBlock(nn.Module):
+    """One hidden layer of the paper: Linear → BatchNorm → ReLU → Dropout.
+
+    In eval mode the batch norm (running statistics) is folded into the linear layer, which gives
+    the same result with one pass over the activations instead of three.
+    """
+
+    def __init__(self, d_in: int, d_out: int, dropout: float, batchnorm: bool) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d_in, d_out)
+        self.norm = nn.BatchNorm1d(d_out) if batchnorm else None
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+
+    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weight and bias of Linear followed by eval-mode BatchNorm, as one affine map."""
+        weight, bias = self.linear.weight, self.linear.bias
+        if self.norm is None:
+            return weight, bias
+        scale = self.norm.weight / torch.sqrt(self.norm.running_var + self.norm.eps)
+        return weight * scale[:, None], (bias - self.norm.running_mean) * scale + self.norm.bias
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            weight, bias = self.folded()
+            return F.linear(h, weight, bias).relu_()
+        h = self.linear(h)
+        if self.norm is not None:
+            h = self.norm(h)
+        h = F.relu(h)
+        return self.dropout(h) if self.dropout is not None else h
+
+
+class NCC(nn.Module):
+    """One NCC network. ``forward(points, mask)`` returns the logits [f(x, y), f(y, x)] per pair."""
+
+    #: φ is evaluated on groups of whole pairs of at most this many points in eval mode, so that
+    #: its activations stay in the CPU cache (several times faster than one huge matrix).
+    eval_block_points = 2048
+
+    def __init__(self, config: Optional[NCCConfig] = None) -> None:
+        super().__init__()
+        self.config = config if config is not None else NCCConfig()
+        c = self.config
+        self.phi = nn.Sequential(*[
+            DenseBlock(2 if i == 0 else c.embed_dim, c.embed_dim, c.dropout, c.batchnorm)
+            for i in range(c.embed_layers)
+        ])
+        self.psi = nn.Sequential(*[
+            DenseBlock(c.embed_dim if i == 0 else c.classifier_dim, c.classifier_dim, c.dropout, c.batchnorm)
+            for i in range(c.classifier_layers)
+        ])
+        self.head = nn.Linear(c.classifier_dim if c.classifier_layers else c.embed_dim, 1)
+
+    # -- building blocks -----------------------------------------------------------------------
+    def embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Mean φ embedding of both orientations: packed standardised points → (B, 2, C)."""
+        if self.training or points.shape[0] <= self.eval_block_points:
+            return self._embed(points, lengths)
+        # Eval: whole pairs in cache-sized groups (no statistics are shared between points).
+        ends = torch.cumsum(lengths, 0).tolist()
+        out, start_pair, start_point = [], 0, 0
+        for pair, end in enumerate(ends):
+            last = pair == len(ends) - 1
+            if last or ends[pair + 1] - start_point > self.eval_block_points:
+                out.append(self._embed(points[start_point:end], lengths[start_pair:pair + 1]))
+                start_pair, start_point = pair + 1, end
+        return torch.cat(out)
+
+    def _embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        # Rows alternate (x, y), (y, x), so batch norm sees both orientations in equal measure.
+        both = torch.stack((points, points.flip(-1)), dim=1).reshape(-1, 2)
+        h = self.phi(both)
+        pooled = segment_mean(h.view(points.shape[0], -1), lengths)  # (B, 2C)
+        return pooled.view(lengths.numel(), 2, -1)
+
+    def classify(self, embedding: torch.Tensor) -> torch.Tensor:
+        """ψ: (B, 2, C) mean embeddings → (B, 2) logits [f(x, y), f(y, x)]."""
+        h = self.psi(embedding.reshape(-1, embedding.shape[-1]))
+        return self.head(h).view(-1, 2)
+
+    def packed_logits(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits of already standardised packed points."""
+        return self.classify(self.embed(points, lengths))
+
+    # -- public entry points ---------------------------------------------------------------------
+    def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Padded raw pairs (B, N, 2) [+ mask (B, N)] → logits (B, 2) = [f(x, y), f(y, x)]."""
+        packed, lengths = pack(points, mask)
+        standardised, _ = standardize(packed, lengths, self.head.weight.dtype)
+        return self.packed_logits(standardised, lengths)
+
+    def score(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """P(x → y) per pair (float64, exactly antisymmetric) and the constant-variable flags."""
+        packed, lengths = pack(points, mask)
+        standardised, constant = standardize(packed, lengths, self.head.weight.dtype)
+        return _constant_half(self.packed_scores(standardised, lengths), constant), constant
+
+    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return scores_from_logits(self.packed_logits(points, lengths))
+
+    @property
+    def members(self) -> Sequence["NCC"]:
+        """A single network is an ensemble of one (lets callers treat both alike)."""
+        return [self]
+
+
+class NCCEnsemble(nn.Module):
+    """Several NCC networks of one architecture; the score is the mean of their scores."""
+
+    def __init__(self, members: Sequence[NCC]) -> None:
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        config = members[0].config
+        if any(m.config != config for m in members):
+            raise ValueError("all ensemble members must share one NCCConfig")
+        self.config = config
+        self.members = nn.ModuleList(members)
+
+    def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Logits of every member: (K, B, 2)."""
+        packed, lengths = pack(points, mask)
+        standardised, _ = standardize(packed, lengths, self.members[0].head.weight.dtype)
+        return torch.stack([m.packed_logits(standardised, lengths) for m in self.members])
+
+    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m.packed_scores(points, lengths) for m in self.members]).mean(0)
+
+    def score(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
+        packed, lengths = pack(points, mask)
+        standardised, constant = standardize(packed, lengths, self.members[0].head.weight.dtype)
+        return _constant_half(self.packed_scores(standardised, lengths), constant), constant
+
+
+def _constant_half(scores: torch.Tensor, constant: torch.Tensor) -> torch.Tensor:
+    return torch.where(constant, torch.full_like(scores, 0.5), scores)

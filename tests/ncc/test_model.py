@@ -1,0 +1,226 @@
+"""The NCC network: set function, padding, antisymmetry, standardisation, batch norm, ensembles."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ncc.data import pad_pairs
+from ncc.model import NCC, NCCConfig, NCCEnsemble, pack, standardize
+
+TINY = NCCConfig(embed_dim=16, classifier_dim=16)
+
+
+def _trained_tiny(seed: int = 0, config: NCCConfig = TINY) -> NCC:
+    """A tiny network whose batch-norm statistics and weights are not at their initial values."""
+    torch.manual_seed(seed)
+    model = NCC(config)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(5):
+        points = torch.randn(6, 40, 2, generator=gen)
+        points[..., 1] = points[..., 1] + torch.tanh(points[..., 0])
+        mask = torch.rand(6, 40, generator=gen) > 0.3
+        loss = model(points, mask).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def _pairs(seed: int, sizes) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in sizes:
+        x = rng.normal(size=n) * rng.uniform(0.1, 10) + rng.normal() * 5
+        out.append(np.c_[x, np.sin(x) + 0.3 * rng.normal(size=n)])
+    return out
+
+
+def _score(model, pairs) -> np.ndarray:
+    points, mask = pad_pairs(pairs)
+    with torch.no_grad():
+        scores, _ = model.score(points, mask)
+    return scores.numpy()
+
+
+@pytest.fixture(scope="module")
+def model() -> NCC:
+    return _trained_tiny()
+
+
+def test_config_defaults_are_the_paper():
+    c = NCCConfig()
+    assert (c.embed_dim, c.embed_layers, c.classifier_dim, c.classifier_layers) == (100, 2, 100, 2)
+    assert c.dropout == 0.25 and c.batchnorm and c.max_points == 5000
+    assert NCCConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize("bad", [dict(embed_dim=0), dict(dropout=1.0), dict(embed_layers=-1),
+                                 dict(classifier_layers=-1), dict(max_points=1), dict(embed_dim=2.5)])
+def test_config_rejects_bad_values(bad):
+    with pytest.raises(ValueError):
+        NCCConfig(**bad)
+
+
+def test_config_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="unknown"):
+        NCCConfig.from_dict({"embed_dim": 3, "bogus": 1})
+
+
+def test_architecture_matches_config():
+    model = NCC(NCCConfig(embed_dim=7, embed_layers=3, classifier_dim=5, classifier_layers=1))
+    assert len(model.phi) == 3 and len(model.psi) == 1
+    assert model.phi[0].linear.in_features == 2 and model.phi[2].linear.out_features == 7
+    assert model.psi[0].linear.in_features == 7 and model.head.in_features == 5
+    assert isinstance(model.phi[0].norm, torch.nn.BatchNorm1d)
+    assert model.phi[0].dropout.p == 0.25
+    plain = NCC(NCCConfig(batchnorm=False, dropout=0.0, classifier_layers=0))
+    assert plain.phi[0].norm is None and plain.phi[0].dropout is None and plain.head.in_features == 100
+
+
+def test_scores_are_probabilities_and_exactly_antisymmetric(model):
+    pairs = _pairs(1, [30, 50, 77])
+    s = _score(model, pairs)
+    s_rev = _score(model, [p[:, ::-1] for p in pairs])
+    assert np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(s + s_rev, 1.0, atol=1e-6)
+    assert not np.allclose(s, 0.5, atol=1e-4)  # the test would be vacuous for a constant model
+
+
+def test_logits_of_reversed_pair_are_swapped(model):
+    points = torch.randn(3, 25, 2)
+    with torch.no_grad():
+        logits = model(points)
+        logits_rev = model(points.flip(-1))
+    torch.testing.assert_close(logits_rev, logits.flip(-1), atol=1e-5, rtol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 60))
+def test_point_order_does_not_matter(model, seed, n):
+    (pair,) = _pairs(seed, [n])
+    perm = np.random.default_rng(seed).permutation(n)
+    np.testing.assert_allclose(_score(model, [pair]), _score(model, [pair[perm]]), atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), sizes=st.lists(st.integers(2, 50), min_size=1, max_size=6),
+       pad=st.integers(0, 30))
+def test_padding_and_batch_composition_do_not_matter(model, seed, sizes, pad):
+    pairs = _pairs(seed, sizes)
+    alone = np.array([_score(model, [p])[0] for p in pairs])
+    # Extra padding, garbage (NaN) in the padded slots and other pairs in the batch change nothing.
+    n_max = max(sizes) + pad
+    padded = torch.full((len(pairs), n_max, 2), float("nan"), dtype=torch.float64)
+    full_mask = torch.zeros(len(pairs), n_max, dtype=torch.bool)
+    for i, p in enumerate(pairs):
+        padded[i, :len(p)] = torch.from_numpy(p)
+        full_mask[i, :len(p)] = True
+    with torch.no_grad():
+        batched, _ = model.score(padded, full_mask)
+    np.testing.assert_allclose(batched.numpy(), alone, atol=1e-6)
+    assert np.isfinite(batched.numpy()).all()
+
+
+def test_standardisation_is_inside_the_model(model):
+    pairs = _pairs(3, [40, 60])
+    moved = [p * np.array([1e4, 1e-3]) + np.array([-7.0, 1e6]) for p in pairs]
+    np.testing.assert_allclose(_score(model, pairs), _score(model, moved), atol=1e-6)
+
+
+def test_standardize_zero_mean_unit_variance():
+    points = torch.tensor([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0], [5.0, 0.0], [7.0, 1.0]], dtype=torch.float64)
+    lengths = torch.tensor([3, 2])
+    z, constant = standardize(points, lengths)
+    assert constant.tolist() == [True, False]
+    np.testing.assert_allclose(z[:3, 0].numpy(), [-1.2247449, 0, 1.2247449], atol=1e-6)
+    assert torch.all(z[:3, 1] == 0)  # the constant variable maps to zeros, not NaN
+    np.testing.assert_allclose(z[3:].numpy(), [[-1, -1], [1, 1]], atol=1e-6)
+
+
+def test_constant_variable_scores_one_half_and_is_flagged(model):
+    rng = np.random.default_rng(0)
+    pairs = [np.c_[rng.normal(size=30), np.full(30, 3.25)], np.c_[np.full(20, 1e9), rng.normal(size=20)],
+             np.c_[rng.normal(size=25), rng.normal(size=25)]]
+    points, mask = pad_pairs(pairs)
+    with torch.no_grad():
+        scores, constant = model.score(points, mask)
+    assert constant.tolist() == [True, True, False]
+    assert scores[0].item() == 0.5 and scores[1].item() == 0.5
+
+
+def test_eval_blocks_equal_one_pass(model):
+    """The cache-friendly eval path (φ in groups of pairs) gives the one-big-pass result."""
+    points = torch.randn(9, 700, 2, dtype=torch.float64)
+    mask = torch.ones(9, 700, dtype=torch.bool)
+    mask[2, 300:] = False
+    mask[5, 10:] = False
+    packed, lengths = pack(points, mask)
+    z, _ = standardize(packed, lengths)
+    with torch.no_grad():
+        blocked = model.embed(z, lengths)
+        one_pass = model._embed(z, lengths)
+    assert packed.shape[0] > model.eval_block_points  # the blocked path really ran
+    torch.testing.assert_close(blocked, one_pass, atol=1e-5, rtol=1e-5)
+
+
+def test_training_batchnorm_ignores_padding():
+    """Batch-norm statistics (and so gradients and running stats) depend on real points only."""
+    torch.manual_seed(0)
+    pairs = _pairs(5, [12, 30, 7])
+    results = []
+    for pad, fill in ((0, 0.0), (25, 1e6)):
+        torch.manual_seed(0)
+        model = NCC(NCCConfig(embed_dim=8, classifier_dim=8, dropout=0.0)).train()
+        points, mask = pad_pairs(pairs)
+        if pad:
+            points = torch.cat([points, torch.full((3, pad, 2), fill, dtype=points.dtype)], 1)
+            mask = torch.cat([mask, torch.zeros(3, pad, dtype=torch.bool)], 1)
+        logits = model(points, mask)
+        logits.sum().backward()
+        results.append((logits.detach(), model.phi[0].norm.running_mean.clone(), model.phi[0].linear.weight.grad))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_training_mode_uses_both_orientations_in_batchnorm():
+    """In training, φ's batch norm sees (x, y) and (y, x) alike, so its running mean is symmetric
+    in the first layer's two input weights (a check that reversals really are in the batch)."""
+    torch.manual_seed(0)
+    model = NCC(NCCConfig(embed_dim=4, classifier_dim=4, dropout=0.0, batchnorm=True)).train()
+    points = torch.randn(4, 50, 2)
+    model(points)
+    w = model.phi[0].linear.weight.detach()
+    b = model.phi[0].linear.bias.detach()
+    z, _ = standardize(points.reshape(-1, 2), torch.full((4,), 50))
+    both = torch.cat([z, z.flip(-1)])
+    expected = 0.1 * (both @ w.T + b).mean(0)  # momentum 0.1 from a zero running mean
+    torch.testing.assert_close(model.phi[0].norm.running_mean, expected, atol=1e-5, rtol=1e-4)
+
+
+def test_ensemble_score_is_mean_of_members():
+    members = [_trained_tiny(seed) for seed in (1, 2, 3)]
+    ensemble = NCCEnsemble(members).eval()
+    pairs = _pairs(7, [20, 35])
+    expected = np.mean([_score(m, pairs) for m in members], axis=0)
+    np.testing.assert_allclose(_score(ensemble, pairs), expected, atol=1e-9)
+    rev = _score(ensemble, [p[:, ::-1] for p in pairs])
+    np.testing.assert_allclose(_score(ensemble, pairs) + rev, 1.0, atol=1e-6)
+    assert ensemble(*pad_pairs(pairs)).shape == (3, 2, 2)
+
+
+def test_ensemble_rejects_mixed_configs():
+    with pytest.raises(ValueError, match="share"):
+        NCCEnsemble([NCC(TINY), NCC(NCCConfig(embed_dim=8, classifier_dim=16))])
+    with pytest.raises(ValueError):
+        NCCEnsemble([])
+
+
+def test_pack_checks_shapes():
+    with pytest.raises(ValueError):
+        pack(torch.zeros(3, 4))
+    with pytest.raises(ValueError):
+        pack(torch.zeros(2, 4, 2), torch.ones(2, 5, dtype=torch.bool))
