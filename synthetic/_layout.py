@@ -9,11 +9,20 @@ never loops over pairs.  Two layouts share one interface:
   into one flat array and per-pair parameters are gathered by segment id.
 
 All reductions are numpy's own single-threaded loops (no BLAS), so results never depend
-on the number of threads.
+on the number of threads.  Variables are float32 (the output dtype): it halves memory
+traffic, which is what bounds the speed; per-pair parameters are cast to float32 by
+``expand`` so that numpy never silently promotes a batch back to float64.
 """
 from __future__ import annotations
 
 import numpy as np
+
+DTYPE = np.float32
+
+
+def _as_param(values) -> np.ndarray:
+    v = np.asarray(values)
+    return v.astype(DTYPE, copy=False) if v.dtype.kind == "f" else v
 
 
 class DenseLayout:
@@ -27,7 +36,7 @@ class DenseLayout:
 
     def expand(self, values: np.ndarray) -> np.ndarray:
         """Per-pair values (n_pairs, ...) -> broadcastable against a variable."""
-        return np.asarray(values)[:, None]
+        return _as_param(values)[:, None]
 
     def pair_ids(self) -> np.ndarray:
         """Index of the pair of every point, broadcastable against a variable."""
@@ -74,7 +83,7 @@ class RaggedLayout:
         self.segment = np.repeat(np.arange(self.n_pairs), self.sizes)
 
     def expand(self, values: np.ndarray) -> np.ndarray:
-        return np.asarray(values)[self.segment]
+        return _as_param(values)[self.segment]
 
     def pair_ids(self) -> np.ndarray:
         return self.segment
@@ -128,8 +137,9 @@ def standardise(layout: Layout, a: np.ndarray) -> np.ndarray:
     mean = layout.mean(a)
     centred = a - layout.expand(mean)
     sd = np.sqrt(layout.mean(centred * centred))
-    # A (numerically) constant variable has nothing to scale; leave it centred at 0.
-    sd = np.where(sd > 1e-12 * (1.0 + np.abs(mean)), sd, np.inf)
+    # A (numerically, at float32 precision) constant variable has nothing to scale:
+    # leave it centred at 0 rather than blow rounding errors up to unit variance.
+    sd = np.where(sd > 1e-6 * (1.0 + np.abs(mean)), sd, np.inf)
     return centred / layout.expand(sd)
 
 
@@ -143,8 +153,10 @@ def groups(codes: np.ndarray, n_codes: int):
 
 def fill_by_group(layout: Layout, codes: np.ndarray, n_codes: int, make, out=None):
     """Build a variable by calling ``make(code, rows, sub_layout)`` once per group of pairs."""
+    if len(codes) and (codes == codes[0]).all():  # one group: no gather/scatter copies
+        return make(int(codes[0]), np.arange(len(codes)), layout)
     if out is None:
-        out = np.empty(layout.shape)
+        out = np.empty(layout.shape, dtype=DTYPE)
     for code, rows in groups(codes, n_codes):
         layout.put(out, rows, make(code, rows, layout.subset(rows)))
     return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic._layout import Layout, fill_by_group, standardise
+from synthetic._layout import DTYPE, Layout, fill_by_group, standardise
 
 GMM_MAX_COMPONENTS = 5  # paper: k uniform in {1, ..., 5}
 
@@ -27,32 +27,34 @@ def gmm(layout: Layout, rng: np.random.Generator) -> np.ndarray:
     weights[np.arange(GMM_MAX_COMPONENTS)[None, :] >= k[:, None]] = 0.0
     cum = np.cumsum(weights, axis=1)
     cum /= cum[:, -1:]
-    cum[:, -1] = 1.0
-    # Pick every point's component with one searchsorted over all pairs: pair p's
-    # cumulative weights are shifted into [p, p + 1], so the flat array stays sorted.
-    pair = layout.pair_ids()
-    u = rng.random(layout.shape) + pair
-    flat_cum = (cum + np.arange(n)[:, None]).ravel()
-    comp = np.searchsorted(flat_cum, u, side="right")
-    np.minimum(comp, pair * GMM_MAX_COMPONENTS + GMM_MAX_COMPONENTS - 1, out=comp)
-    return means.ravel()[comp] + sds.ravel()[comp] * rng.standard_normal(layout.shape)
+    # Component of every point = how many cumulative-weight thresholds its uniform draw
+    # passes (unused components sit at threshold 1, which a draw in [0, 1) never passes).
+    u = rng.random(layout.shape, dtype=DTYPE)
+    comp = (u >= layout.expand(cum[:, 0])).view(np.int8)  # int8: cheap to count in
+    for j in range(1, GMM_MAX_COMPONENTS - 1):
+        comp += u >= layout.expand(cum[:, j])
+    comp = layout.pair_ids() * GMM_MAX_COMPONENTS + comp
+    x = np.take(sds.astype(DTYPE).ravel(), comp)
+    x *= rng.standard_normal(layout.shape, dtype=DTYPE)
+    x += np.take(means.astype(DTYPE).ravel(), comp)
+    return x
 
 
 def uniform(layout: Layout, rng: np.random.Generator) -> np.ndarray:
     """x ~ U[0, 1] (bounded, flat: the opposite of a Gaussian)."""
-    return rng.random(layout.shape)
+    return rng.random(layout.shape, dtype=DTYPE)
 
 
 def student_t(layout: Layout, rng: np.random.Generator) -> np.ndarray:
     """x ~ Student-t with df ~ U[2, 10] per pair (heavy, symmetric tails)."""
     df = rng.uniform(2.0, 10.0, size=layout.n_pairs)
-    return rng.standard_t(layout.expand(df), size=layout.shape)
+    return rng.standard_t(df[layout.pair_ids()], size=layout.shape).astype(DTYPE)
 
 
 def lognormal(layout: Layout, rng: np.random.Generator) -> np.ndarray:
     """x = exp(s g), g ~ N(0, 1), s ~ U[0.2, 1] per pair (skewed, one heavy tail)."""
     s = rng.uniform(0.2, 1.0, size=layout.n_pairs)
-    return np.exp(layout.expand(s) * rng.standard_normal(layout.shape))
+    return np.exp(layout.expand(s) * rng.standard_normal(layout.shape, dtype=DTYPE))
 
 
 CAUSE_SAMPLERS = {"gmm": gmm, "uniform": uniform, "student_t": student_t, "lognormal": lognormal}

@@ -36,7 +36,7 @@ from typing import Iterator
 import numpy as np
 from sklearn.utils import check_random_state
 
-from synthetic._layout import DenseLayout, RaggedLayout, groups, standardise
+from synthetic._layout import DTYPE, DenseLayout, RaggedLayout, groups, standardise
 from synthetic.causes import CAUSES, discretise, sample_causes
 from synthetic.config import KINDS, MIX, PairConfig, check_n_pairs, make_config, probabilities
 from synthetic.mechanisms import MECHANISM_FUNCTIONS, MECHANISMS
@@ -154,8 +154,8 @@ def _stream(entropy: list[int], *key: int) -> np.random.Generator:
 def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
     n = len(plan.sizes)
     layout = RaggedLayout(plan.sizes) if config.ragged else DenseLayout(n, config.n_points)
-    xs = np.empty(layout.shape)
-    ys = np.empty(layout.shape)
+    xs = np.empty(layout.shape, dtype=DTYPE)
+    ys = np.empty(layout.shape, dtype=DTYPE)
     for family, rows in groups(plan.family, len(MECHANISMS)):
         mechanism = MECHANISM_FUNCTIONS[MECHANISMS[family]]
         sub = layout.subset(rows)

@@ -12,29 +12,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic._layout import Layout, standardise
+from synthetic._layout import DTYPE, Layout, standardise
 from synthetic.noise import noise_scale, unit_noise
-from synthetic.splines import random_spline
+from synthetic.splines import random_splines
 
 N_FOURIER = 32  # random Fourier features per GP draw: enough for a smooth random look
 N_HIDDEN = 16  # hidden units of the random network
-
-
-def _spline_domain(x, layout: Layout):
-    # x is standardised (sd 1), so the paper's [min - sd, max + sd] is [min - 1, max + 1].
-    return layout.min(x) - 1.0, layout.max(x) + 1.0
 
 
 def spline(x, layout: Layout, rng, noise_codes):
     """Paper (reference section 1): ``y = f(x) + v(x) e``.
 
     f and v are cubic Hermite splines with d ~ U{4, 5} knots evenly spread over
-    [min x - sd x, max x + sd x] and knot values N(0, 1); e has variance s ~ U[0, 5]
-    (Gaussian by default, as in the paper).
+    [min x - sd x, max x + sd x] and knot values N(0, 1) (f and v share d); e has
+    variance s ~ U[0, 5] (Gaussian by default, as in the paper).
     """
-    low, high = _spline_domain(x, layout)
-    f = random_spline(x, layout, rng, low=low, high=high)
-    v = random_spline(x, layout, rng, low=low, high=high)
+    f, v = random_splines(x, layout, rng, 2)
     s = rng.uniform(0.0, 5.0, size=layout.n_pairs)
     return f + v * unit_noise(layout, noise_codes, rng) * layout.expand(np.sqrt(s))
 
@@ -83,9 +76,22 @@ def sigmoid_mixed(x, layout: Layout, rng, noise_codes):
     return _sigmoid(layout.expand(b) * (x - layout.expand(c) + e))
 
 
-def _fourier_sum(phase, amplitude, layout: Layout):
-    # Sum over the feature axis with numpy's pairwise sum (no BLAS: thread-independent).
-    return (np.cos(phase) * layout.expand(amplitude)).sum(axis=-1)
+def _fourier_sum(x, omega, phi, amp, layout: Layout, e=None, omega_e=None):
+    """``sum_k amp_k cos(omega_k x [+ omega_e_k e] + phi_k)``, one feature at a time.
+
+    Looping over the F features (not over pairs or points) keeps every temporary the
+    size of one variable, in cache, and sums in a fixed order (thread-independent).
+    """
+    out = np.zeros(layout.shape, dtype=DTYPE)
+    for k in range(omega.shape[1]):
+        phase = x * layout.expand(omega[:, k])
+        phase += layout.expand(phi[:, k])
+        if e is not None:
+            phase += e * layout.expand(omega_e[:, k])
+        np.cos(phase, out=phase)
+        phase *= layout.expand(amp[:, k])
+        out += phase
+    return out
 
 
 def _lengthscale(n, rng, low=0.25, high=2.5):
@@ -101,8 +107,7 @@ def gp_additive(x, layout: Layout, rng, noise_codes):
     omega = rng.standard_normal((n, N_FOURIER)) / _lengthscale(n, rng)[:, None]
     phi = rng.uniform(0.0, 2.0 * np.pi, size=(n, N_FOURIER))
     amp = rng.standard_normal((n, N_FOURIER))
-    phase = x[..., None] * layout.expand(omega) + layout.expand(phi)
-    f = _fourier_sum(phase, amp, layout)
+    f = _fourier_sum(x, omega, phi, amp, layout)
     return _add_noise(standardise(layout, f), layout, rng, noise_codes)
 
 
@@ -117,9 +122,7 @@ def gp_mixed(x, layout: Layout, rng, noise_codes):
     phi = rng.uniform(0.0, 2.0 * np.pi, size=(n, N_FOURIER))
     amp = rng.standard_normal((n, N_FOURIER))
     e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
-    phase = (x[..., None] * layout.expand(omega) + e[..., None] * layout.expand(omega_e)
-             + layout.expand(phi))
-    return _fourier_sum(phase, amp, layout)
+    return _fourier_sum(x, omega, phi, amp, layout, e=e, omega_e=omega_e)
 
 
 def nn(x, layout: Layout, rng, noise_codes):
@@ -143,8 +146,7 @@ def post_nonlinear(x, layout: Layout, rng, noise_codes):
     spline (as in ``spline``) and g an invertible distortion
     ``g(t) = t (1 + t^2)^((p - 1) / 2)``, p ~ logU[1/3, 3] (compresses the tails when
     p < 1, stretches them when p > 1; smooth and strictly increasing)."""
-    low, high = _spline_domain(x, layout)
-    f = standardise(layout, random_spline(x, layout, rng, low=low, high=high))
+    f = standardise(layout, random_splines(x, layout, rng)[0])
     t = standardise(layout, _add_noise(f, layout, rng, noise_codes))
     p = np.exp(rng.uniform(np.log(1.0 / 3.0), np.log(3.0), size=layout.n_pairs))
     return t * (1.0 + t * t) ** layout.expand(0.5 * (p - 1.0))
@@ -154,8 +156,7 @@ def multiplicative(x, layout: Layout, rng, noise_codes):
     """Multiplicative noise: ``y = (std(f(x)) + c) exp(sigma e)``, f a random spline,
     offset c ~ U[0, 3] (c near 0: f changes sign and the noise vanishes there)."""
     n = layout.n_pairs
-    low, high = _spline_domain(x, layout)
-    f = standardise(layout, random_spline(x, layout, rng, low=low, high=high))
+    f = standardise(layout, random_splines(x, layout, rng)[0])
     c = rng.uniform(0.0, 3.0, size=n)
     e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
     return (f + layout.expand(c)) * np.exp(e)
@@ -165,9 +166,7 @@ def location_scale(x, layout: Layout, rng, noise_codes):
     """Location-scale (heteroscedastic) noise: ``y = std(f(x)) + exp(beta std(s(x))) sigma e``,
     f and s random splines, beta ~ U[0.2, 1]."""
     n = layout.n_pairs
-    low, high = _spline_domain(x, layout)
-    f = standardise(layout, random_spline(x, layout, rng, low=low, high=high))
-    s = standardise(layout, random_spline(x, layout, rng, low=low, high=high))
+    f, s = (standardise(layout, g) for g in random_splines(x, layout, rng, 2))
     beta = rng.uniform(0.2, 1.0, size=n)
     scale = np.exp(layout.expand(beta) * s) * layout.expand(noise_scale(n, rng))
     return f + scale * unit_noise(layout, noise_codes, rng)

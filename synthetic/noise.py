@@ -8,28 +8,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic._layout import Layout, fill_by_group
+from synthetic._layout import DTYPE, Layout, fill_by_group
 
 _SQRT3 = np.sqrt(3.0)
 _SQRT_HALF = np.sqrt(0.5)
 
 
 def _gaussian(layout, rng):
-    return rng.standard_normal(layout.shape)
+    return rng.standard_normal(layout.shape, dtype=DTYPE)
 
 
 def _uniform(layout, rng):
-    return rng.uniform(-_SQRT3, _SQRT3, size=layout.shape)
+    return rng.random(layout.shape, dtype=DTYPE) * DTYPE(2 * _SQRT3) - DTYPE(_SQRT3)
 
 
 def _laplace(layout, rng):
-    return rng.laplace(0.0, _SQRT_HALF, size=layout.shape)
+    # Exponential magnitude with a random sign, sd 1.
+    e = rng.standard_exponential(layout.shape, dtype=DTYPE) * DTYPE(_SQRT_HALF)
+    return np.where(rng.random(layout.shape, dtype=DTYPE) < 0.5, -e, e)
 
 
 def _student_t(layout, rng):
     # df ~ U[3, 10]: heavy tails, yet a finite variance to normalise by.
-    df = layout.expand(rng.uniform(3.0, 10.0, size=layout.n_pairs))
-    return rng.standard_t(df, size=layout.shape) / np.sqrt(df / (df - 2.0))
+    df = rng.uniform(3.0, 10.0, size=layout.n_pairs)
+    t = rng.standard_t(df[layout.pair_ids()], size=layout.shape)
+    return (t / np.sqrt(df / (df - 2.0))[layout.pair_ids()]).astype(DTYPE)
 
 
 NOISE_SAMPLERS = {"gaussian": _gaussian, "uniform": _uniform, "laplace": _laplace,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic._layout import Layout
+from synthetic._layout import DTYPE, Layout
 
 MAX_KNOTS = 5  # the paper draws d in {4, 5} knots; arrays are padded to this width
 
@@ -37,42 +37,64 @@ def hermite_coefficients(values: np.ndarray, n_knots: np.ndarray) -> np.ndarray:
     return coef
 
 
-def evaluate_hermite(x, layout: Layout, low, high, n_knots, coef) -> np.ndarray:
-    """Evaluate per-pair splines on knots spread evenly over [low_p, high_p].
+class HermiteGrid:
+    """Where every point falls on its pair's knot grid: the interval index and the local
+    coordinate.  Computed once and shared by all splines on the same grid."""
 
-    Points outside the interval continue the end polynomial pieces.
+    def __init__(self, x, layout: Layout, low, high, n_knots):
+        n_intervals = n_knots - 1
+        inv_step = n_intervals / (high - low)
+        t = x * layout.expand(inv_step) - layout.expand(low * inv_step)
+        k = np.floor(t)
+        np.maximum(k, 0, out=k)  # points outside [low, high] continue the end pieces
+        np.minimum(k, layout.expand(n_intervals - 1), out=k)
+        t -= k
+        self.u = t  # local coordinate in [0, 1] on interval k
+        self.index = k.astype(np.intp)
+        self.index += layout.pair_ids() * (MAX_KNOTS - 1)
+        self.n_knots = n_knots
+
+    def evaluate(self, coef: np.ndarray) -> np.ndarray:
+        """Values of the splines with coefficients ``coef`` (from hermite_coefficients)."""
+        # One contiguous table per coefficient: np.take on a flat table is numpy's
+        # fastest gather; Horner's rule in place.
+        c0, c1, c2, c3 = (np.ascontiguousarray(coef[..., j], dtype=DTYPE).ravel()
+                          for j in range(4))
+        u, idx = self.u, self.index
+        y = np.take(c3, idx)
+        y *= u
+        y += np.take(c2, idx)
+        y *= u
+        y += np.take(c1, idx)
+        y *= u
+        y += np.take(c0, idx)
+        return y
+
+
+def spline_domain(x, layout: Layout):
+    """The paper's knot range [min x - sd x, max x + sd x] for standardised x (sd 1);
+    a constant x still gets a range of width 2."""
+    return layout.min(x) - 1.0, layout.max(x) + 1.0
+
+
+def random_splines(x, layout: Layout, rng: np.random.Generator, n_functions: int = 1,
+                   knot_low: float | None = None, knot_high: float | None = None) -> list:
+    """``n_functions`` random functions of a standardised x (the paper's mechanism).
+
+    Each is a cubic Hermite spline with d ~ U{4, 5} knots evenly spread over
+    [min x - sd x, max x + sd x], with knot values N(0, 1), or U[knot_low, knot_high] if
+    given.  The functions of one pair share their knot grid (same d), which lets them
+    share the costly point location step.
     """
-    n_intervals = n_knots - 1
-    step = (high - low) / n_intervals
-    t = (x - layout.expand(low)) / layout.expand(step)
-    k = np.floor(t)
-    np.clip(k, 0, layout.expand(n_intervals - 1), out=k)
-    u = t - k
-    flat = coef.reshape(-1, 4)
-    idx = layout.pair_ids() * coef.shape[1] + k.astype(np.intp)
-    c = flat[idx]  # (..., 4): one gather for all four coefficients
-    return ((c[..., 3] * u + c[..., 2]) * u + c[..., 1]) * u + c[..., 0]
-
-
-def random_spline(x, layout: Layout, rng: np.random.Generator, knot_values=None,
-                  low=None, high=None) -> np.ndarray:
-    """A random function of x (the paper's mechanism): cubic Hermite spline with
-    d ~ U{4, 5} knots spread over [min(x) - std(x), max(x) + std(x)] and knot values
-    N(0, 1) (or ``knot_values`` (n_pairs, MAX_KNOTS) if given).
-    """
-    from synthetic._layout import std
-
     n = layout.n_pairs
-    if low is None or high is None:
-        mean = layout.mean(x)
-        sd = std(layout, x, mean)
-        low = layout.min(x) - sd
-        high = layout.max(x) + sd
-        # Guard a constant input: give the knots a unit-wide domain.
-        flat = high - low <= 0
-        high = np.where(flat, low + 1.0, high)
+    low, high = spline_domain(x, layout)
     n_knots = rng.integers(4, MAX_KNOTS + 1, size=n)
-    if knot_values is None:
-        knot_values = rng.standard_normal((n, MAX_KNOTS))
-    coef = hermite_coefficients(knot_values, n_knots)
-    return evaluate_hermite(x, layout, low, high, n_knots, coef)
+    grid = HermiteGrid(x, layout, low, high, n_knots)
+    out = []
+    for _ in range(n_functions):
+        if knot_low is None:
+            values = rng.standard_normal((n, MAX_KNOTS))
+        else:
+            values = rng.uniform(knot_low, knot_high, size=(n, MAX_KNOTS))
+        out.append(grid.evaluate(hermite_coefficients(values, n_knots)))
+    return out
