@@ -1,0 +1,271 @@
+"""From extracted features to causal/anticausal feature scores, ratios, sign tests and a report.
+
+Which images enter each statistic:
+
+* **Ratios** of category k use the images that contain k (the interventions exist only there).
+* **The class variable and the NCC sample** {(f_jl, c_jk)} use *all analysed images*: every
+  image that decoded (the images containing at least one selected category, plus background
+  images if they were extracted). This is the paper's choice (one sample over its ~99,000
+  images), and the only one that lets c_k vary with the presence of k: restricted to the images
+  containing k, the class variable would be nearly constant and NCC would see no signal.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ncc._version import __version__
+from vision.annotations import Dataset
+from vision.classifier import LogOddsClassifier, cross_fit_log_odds
+from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
+from vision.store import FeatureStore
+
+Scorer = Callable[[list[np.ndarray]], np.ndarray]
+
+NCC_SAMPLE_NOTE = ("NCC and correlation use one sample per (category, feature) over all analysed images "
+                   "(every decoded image of the features folder), as in the paper; ratios use the images "
+                   "that contain the category.")
+
+
+@dataclass
+class AnalysisConfig:
+    classifier: str = "mlp"  # "mlp": the paper's two hidden layers of 512; "logreg": cheaper, convex
+    folds: int = 5  # cross-fitting folds: no image is scored by a classifier trained on it
+    classifier_max_iter: int = 200  # optimiser budget of the class-variable classifier
+    top_percent: float = 1.0  # q: top q% of features by each score (paper: 1%, i.e. 5 of 512)
+    seed: int = 0  # folds, classifier initialisation
+    ncc_max_points_per_call: int = 20_000_000  # memory budget of one score_pairs call (points)
+    examples: int = 4  # images in the example-interventions figure (0: no figure)
+    figures: bool = True
+
+    def __post_init__(self) -> None:
+        if self.classifier not in ("mlp", "logreg"):
+            raise ValueError(f"classifier must be 'mlp' or 'logreg', got {self.classifier!r}")
+        if not 0 < self.top_percent <= 100:
+            raise ValueError(f"top percent must be in (0, 100], got {self.top_percent}")
+        if self.folds < 2:
+            raise ValueError(f"folds must be >= 2, got {self.folds}")
+
+
+@dataclass
+class LoadedFeatures:
+    dataset: Dataset
+    manifest: dict
+    image_index: np.ndarray  # (N,) rows of dataset.images that decoded
+    original: np.ndarray  # (N, D)
+    ratios: RatioAccumulator
+    failed: list[dict]
+
+    def labels(self, categories: list[str] | None = None) -> np.ndarray:
+        cats = categories or self.dataset.categories
+        return np.array([[c in self.dataset.images[i].boxes for c in cats] for i in self.image_index],
+                        dtype=np.int64).reshape(len(self.image_index), len(cats))
+
+
+def load_features(features_dir: str | os.PathLike, with_ratios: bool = True) -> LoadedFeatures:
+    """Read every chunk once: keep original features in memory, accumulate ratio sums on the fly."""
+    store = FeatureStore(features_dir)
+    manifest = store.manifest()
+    dataset = store.dataset()
+    dim = int(manifest["config"]["feature_dim"])
+    acc = RatioAccumulator(len(dataset.categories), dim)
+    idx, orig = [], []
+    for chunk in store.iter_chunks():
+        idx.append(chunk["image_index"])
+        orig.append(chunk["original"])
+        if with_ratios:
+            acc.add(chunk["image_index"], chunk["original"], chunk["pair_image"], chunk["pair_category"],
+                    chunk["context_only"], chunk["object_only"])
+    image_index = np.concatenate(idx) if idx else np.zeros(0, np.int64)
+    original = np.concatenate(orig).astype(np.float64) if orig else np.zeros((0, dim))
+    order = np.argsort(image_index, kind="stable")
+    return LoadedFeatures(dataset, manifest, image_index[order], original[order], acc, store.failed_images())
+
+
+def _default_scorer(ncc_model) -> Scorer:
+    def run(pairs: list[np.ndarray]) -> np.ndarray:
+        import ncc
+
+        return np.asarray(ncc.score_pairs(pairs, model=ncc_model), dtype=np.float64)
+
+    return run
+
+
+def ncc_model_identity(ncc_model: Any, scorer: Scorer | None) -> dict:
+    """What the report says about the NCC model: file + SHA-256, the shipped default, or a custom scorer."""
+    from vision.backbones import sha256_file
+
+    if scorer is not None:
+        return {"kind": "custom scorer", "name": getattr(scorer, "__name__", type(scorer).__name__)}
+    if ncc_model is None:
+        ident: dict = {"kind": "shipped default"}
+        try:
+            from ncc import api
+
+            path = getattr(api, "default_model_path", None)
+            path = path() if callable(path) else path
+            if path and Path(path).is_file():
+                ident.update(path=str(path), sha256=sha256_file(path))
+        except Exception:  # noqa: BLE001 - identity is informative; never fail the analysis for it
+            pass
+        return ident
+    if isinstance(ncc_model, (str, os.PathLike)):
+        return {"kind": "file", "path": str(Path(ncc_model).resolve()), "sha256": sha256_file(ncc_model)}
+    return {"kind": "in-memory model", "class": type(ncc_model).__name__}
+
+
+def class_variable(feats: LoadedFeatures, cfg: AnalysisConfig, train: LoadedFeatures | None
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Log-odds c (N, K), a mask of categories whose c can be used, and a description."""
+    from sklearn.metrics import roc_auc_score
+
+    cats = feats.dataset.categories
+    Y = feats.labels()
+    n_pos = Y.sum(axis=0)
+    info: dict = {"kind": cfg.classifier, "hidden": [512, 512] if cfg.classifier == "mlp" else None,
+                  "max_iter": cfg.classifier_max_iter}
+    if train is None:
+        C, _ = cross_fit_log_odds(feats.original, Y, n_folds=cfg.folds, kind=cfg.classifier,
+                                  max_iter=cfg.classifier_max_iter, random_state=cfg.seed)
+        info.update(training="cross-fitted", folds=cfg.folds)
+        # With constant labels cross-fitting only yields fold-size noise around the prior: unusable.
+        usable = (n_pos > 0) & (n_pos < len(Y))
+    else:
+        Yt = train.labels(cats)
+        clf = LogOddsClassifier(kind=cfg.classifier, max_iter=cfg.classifier_max_iter,
+                                random_state=cfg.seed).fit(train.original, Yt)
+        C = clf.decision_function(feats.original)
+        info.update(training="separate training set", n_training_images=int(len(Yt)),
+                    training_positives={c: int(v) for c, v in zip(cats, Yt.sum(axis=0))})
+        usable = ~clf.constant_
+    usable &= C.std(axis=0) > 0
+    auc = {}
+    for k, c in enumerate(cats):
+        if usable[k] and 0 < n_pos[k] < len(Y):
+            auc[c] = float(roc_auc_score(Y[:, k], C[:, k]))
+    info["auc_on_analysed_images"] = auc
+    return C, usable, info
+
+
+def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config: AnalysisConfig | None = None,
+            *, ncc_model: Any = None, scorer: Scorer | None = None,
+            train_features: str | os.PathLike | None = None, progress: bool = True, **overrides: Any) -> dict:
+    """Score every (category, feature), compare top causal vs top anticausal features, write the report.
+
+    Parameters
+    ----------
+    features_dir
+        A folder written by :func:`vision.extract_features` (all shards complete).
+    out_dir
+        Gets ``feature_scores.csv``, ``feature_correlations.csv``, ``report.json``, ``report.md``
+        and the figures.
+    config
+        :class:`AnalysisConfig`; keyword ``overrides`` replace its fields (e.g. ``top_percent=5``).
+    ncc_model
+        Passed to :func:`ncc.score_pairs`: ``None`` (the shipped model), a path, or a loaded model.
+    scorer
+        Instead of NCC, any function ``list of (n, 2) arrays -> P(first column causes second)``.
+    train_features
+        Features folder of a separate training set for the class-variable classifier (original
+        versions suffice); without it the classifier is cross-fitted on the analysed images.
+
+    Returns the report (the content of ``report.json``).
+    """
+    from vision.report import write_outputs
+
+    cfg = replace(config or AnalysisConfig(), **overrides)
+    t0 = time.perf_counter()
+    feats = load_features(features_dir)
+    cats = feats.dataset.categories
+    if len(feats.image_index) < 2:
+        raise ValueError(f"{features_dir}: only {len(feats.image_index)} image(s) decoded; need at least 2")
+    train = load_features(train_features, with_ratios=False) if train_features is not None else None
+
+    C, usable, clf_info = class_variable(feats, cfg, train)
+    F = feats.original
+    features_ok = F.std(axis=0) > 0  # a constant feature has no direction to find
+    object_ratio, context_ratio = feats.ratios.ratios()
+
+    ncc_scorer = scorer or _default_scorer(ncc_model)
+    causal, anticausal, n_calls = ncc_direction_scores(
+        F, C, ncc_scorer, categories_ok=usable, features_ok=features_ok,
+        max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+    rho = correlations(F, C)
+    rho[~usable, :] = np.nan
+
+    has_images = feats.ratios.n_images > 0
+    cmp_usable = usable & has_images
+    results = {
+        "ncc": compare_categories(cats, anticausal, causal, object_ratio, context_ratio, cfg.top_percent, cmp_usable),
+        # Control: correlation in NCC's place. NCC's top causal features are its bottom anticausal
+        # ones (the score is antisymmetric), so the control compares top-q% by rho with bottom-q% by rho.
+        "correlation": compare_categories(cats, rho, -rho, object_ratio, context_ratio, cfg.top_percent, cmp_usable),
+        "abs_correlation": compare_categories(cats, np.abs(rho), -np.abs(rho), object_ratio, context_ratio,
+                                              cfg.top_percent, cmp_usable),
+    }
+    both = np.isfinite(causal) & np.isfinite(anticausal)
+    antisym = float(np.max(np.abs(causal[both] + anticausal[both] - 1))) if both.any() else None
+
+    Y = feats.labels()
+    per_category = {}
+    for k, c in enumerate(cats):
+        reason = None
+        if not usable[k]:
+            n_pos = int(Y[:, k].sum())
+            reason = ("the category is in every analysed image, so its class variable does not vary: NCC and "
+                      "correlation are undefined (add images without it: --background-images, or more categories)"
+                      if n_pos == len(Y) else "the class variable is constant (no label variation to learn)")
+        elif not has_images[k]:
+            reason = "no image with a usable box of this category"
+        per_category[c] = {
+            "n_images_with_category": int(feats.ratios.n_images[k]),
+            "n_positive_labels": int(Y[:, k].sum()),
+            "scored": bool(cmp_usable[k]), "reason": reason,
+            "mean_object_ratio_all_features": _nanmean(object_ratio[k]),
+            "mean_context_ratio_all_features": _nanmean(context_ratio[k]),
+        }
+
+    report = {
+        "title": "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)",
+        "warnings": list(feats.manifest.get("backbone", {}).get("notes", [])),
+        "version": __version__,
+        "seed": cfg.seed,
+        "config": asdict(cfg),
+        "features_dir": str(Path(features_dir).resolve()),
+        "extraction": feats.manifest["config"],
+        "backbone": feats.manifest.get("backbone"),
+        "ncc_model": ncc_model_identity(ncc_model, scorer),
+        "images": {
+            "n_in_dataset": len(feats.dataset.images),
+            "n_analysed": int(len(feats.image_index)),
+            "n_background": int(sum(not feats.dataset.images[i].boxes for i in feats.image_index)),
+            "n_without_selected_categories_in_annotations": feats.dataset.n_without_selected,
+            "n_zero_area_boxes_skipped": feats.dataset.n_zero_area_boxes,
+            "skipped": feats.dataset.skipped + feats.failed,
+            "annotation_files": feats.dataset.annotation_files,
+        },
+        "samples": NCC_SAMPLE_NOTE,
+        "n_features": int(F.shape[1]),
+        "n_constant_features": int((~features_ok).sum()),
+        "classifier": clf_info,
+        "ncc_calls": n_calls,
+        "antisymmetry_max_abs_deviation": antisym,
+        "categories": per_category,
+        "results": results,
+        "seconds": None,
+    }
+    arrays = {"causal": causal, "anticausal": anticausal, "object_ratio": object_ratio,
+              "context_ratio": context_ratio, "correlation": rho}
+    report["seconds"] = round(time.perf_counter() - t0, 3)
+    write_outputs(out_dir, report, cats, arrays, feats, cfg)
+    return report
+
+
+def _nanmean(v: np.ndarray) -> float | None:
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else None
