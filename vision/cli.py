@@ -1,10 +1,238 @@
-"""Placeholder: replaced by `ncc vision ...`."""
+"""`ncc vision extract | analyze | run`: the paper's image experiment from the command line.
+
+Heavy modules (torch, torchvision, sklearn, matplotlib) are imported inside the commands so that
+`ncc --help` stays instant.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
-app = typer.Typer(help="Causal signals in images.", no_args_is_help=True)
+from ncc._cli_utils import fail
+
+app = typer.Typer(help="Causal signals in images: features of original / context-only / object-only images, "
+                       "NCC causal and anticausal scores per category, report.", no_args_is_help=True)
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Classifier(str, Enum):
+    mlp = "mlp"
+    logreg = "logreg"
+
+
+class Format(str, Enum):
+    auto = "auto"
+    coco = "coco"
+    voc = "voc"
+
+
+# ----------------------------------------------------------------------------- shared options
+Images = Annotated[Optional[Path], typer.Option("--images", help="Images folder (for a VOC root, the folder holding JPEGImages/ also works).")]
+AnnotationsOpt = Annotated[list[Path], typer.Option("--annotations", help="COCO instances JSON file(s) or a folder of them; or a VOC root, a folder of VOC XML files, or one XML file. Repeatable.")]
+Categories = Annotated[str, typer.Option("--categories", help="'voc' (the 20 PASCAL VOC categories, COCO names mapped), 'all', or NAME,NAME,…")]
+Split = Annotated[Optional[str], typer.Option("--split", help="VOC only: use the ids of ImageSets/Main/SPLIT.txt.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Annotation format.")]
+Background = Annotated[bool, typer.Option("--background-images", help="Also keep annotated images with none of the selected categories (original version only) as negatives for the class variable.")]
+Arch = Annotated[str, typer.Option("--arch", help="torchvision backbone with a global pool: resnet18/34/50/101/152, resnext*, wide_resnet*, regnet_*, densenet*, efficientnet*, mobilenet_v2/v3*, mnasnet*, shufflenet_v2*, convnext*, swin*.")]
+Weights = Annotated[Optional[str], typer.Option("--weights", help="torchvision weights name (DEFAULT, IMAGENET1K_V1, …; downloaded into the torch cache) or a checkpoint path (.pth/.pt state dict or .safetensors).")]
+RandomInit = Annotated[bool, typer.Option("--random-init", help="No weights: random backbone, for testing only (the report says so).")]
+Resize = Annotated[int, typer.Option("--resize", min=1, help="Shorter side after resizing (paper: 224).")]
+Crop = Annotated[Optional[int], typer.Option("--crop", min=1, help="Centre-crop size (default: --resize).")]
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Images per batch.")]
+Workers = Annotated[int, typer.Option("--workers", min=0, help="DataLoader worker processes (decode, mask, resize).")]
+DeviceOpt = Annotated[Device, typer.Option("--device", help="auto = cuda if available.")]
+ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Images per feature chunk on disk (the most an interruption can lose).")]
+Shard = Annotated[str, typer.Option("--shard", help="K/N: extract only shard K of N (run all N, in any order or in parallel, into the same --features folder).")]
+Seed = Annotated[int, typer.Option("--seed", help="Seed: random-init weights, folds, classifier.")]
+Limit = Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N images (sorted by name).")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+NccModel = Annotated[Optional[Path], typer.Option("--ncc-model", help="NCC model file (default: the model shipped with ncc).")]
+ClassifierOpt = Annotated[Classifier, typer.Option("--classifier", help="Class-variable classifier: the paper's MLP (2×512) or logistic regression.")]
+Folds = Annotated[int, typer.Option("--folds", min=2, help="Cross-fitting folds for the class-variable classifier.")]
+MaxIter = Annotated[int, typer.Option("--classifier-max-iter", min=1, help="Training epochs/iterations of that classifier.")]
+TopPercent = Annotated[float, typer.Option("--top-percent", min=0.0, max=100.0, help="q: compare the top q% features by each score (paper: 1).")]
+Examples = Annotated[int, typer.Option("--examples", min=0, help="Images in the example-interventions figure (0: none).")]
+NoFigures = Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")]
+NccPoints = Annotated[int, typer.Option("--ncc-max-points", min=1000, help="Memory budget of one NCC scoring call, in points (pairs are split into calls beyond it).")]
+
+
+def _errors():
+    from vision.annotations import AnnotationError
+    from vision.backbones import BackboneError
+    from vision.store import StoreError
+
+    return (AnnotationError, BackboneError, StoreError, ValueError, FileNotFoundError)
+
+
+def _warn_random(weights: Optional[str], random_init: bool) -> None:
+    if random_init and not weights:
+        typer.secho("WARNING: --random-init: the backbone has RANDOM weights. Use this for testing only; "
+                    "the results say nothing about the paper's hypothesis.", err=True, fg="red", bold=True)
+
+
+def _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
+                resize, crop, batch_size, workers, device, chunk_size, shard, seed, limit, quiet,
+                versions: str = "all") -> dict:
+    from vision.extract import ExtractionConfig, extract_features
+
+    if not annotations:
+        fail("--annotations is required")
+    if not weights and not random_init:
+        fail("no --weights: give a torchvision weights name (e.g. DEFAULT) or a checkpoint path, or --random-init for a test run")
+    try:
+        cfg = ExtractionConfig(arch=arch, weights=weights, random_init=random_init, resize=resize, crop=crop,
+                               versions=versions, batch_size=batch_size, num_workers=workers,
+                               device=device.value, chunk_size=chunk_size, shard=shard, seed=seed)
+        summary = extract_features(images, annotations, features, cfg, categories=categories, split=split,
+                                   fmt=fmt.value, background=background, limit=limit, progress=not quiet)
+    except _errors() as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    rate = f", {summary['images_per_s']:.1f} images/s" if summary.get("images_per_s") else ""
+    typer.echo(f"features: {features} (shard {summary['shard']}): {summary['n_images_processed']} images processed, "
+               f"{summary['n_images_done_before']} already done{rate}")
+    for f in summary["failed"][:10]:
+        typer.echo(f"  skipped {f['image']}: {f['reason']}", err=True)
+    if len(summary["failed"]) > 10:
+        typer.echo(f"  … and {len(summary['failed']) - 10} more skipped images", err=True)
+    return summary
+
+
+def _do_analyze(features, out, ncc_model, classifier, folds, max_iter, top_percent, seed, examples, no_figures,
+                ncc_points, quiet, train_features=None) -> dict:
+    from vision.analyze import AnalysisConfig, analyze
+
+    if ncc_model is not None and not ncc_model.is_file():
+        fail(f"{ncc_model}: NCC model file not found")
+    try:
+        cfg = AnalysisConfig(classifier=classifier.value, folds=folds, classifier_max_iter=max_iter,
+                             top_percent=top_percent, seed=seed, ncc_max_points_per_call=ncc_points,
+                             examples=examples, figures=not no_figures)
+        report = analyze(features, out, cfg, ncc_model=str(ncc_model) if ncc_model else None,
+                         train_features=train_features, progress=not quiet)
+    except _errors() as exc:
+        fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except (RuntimeError, OSError) as exc:  # NCC model loading / scoring problems
+        fail(f"NCC scoring failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    for w in report["warnings"]:
+        typer.secho(f"WARNING: {w}", err=True, fg="red", bold=True)
+    o = report["results"]["ncc"]["object"]
+    c = report["results"]["ncc"]["context"]
+    p = (lambda v: "n/a" if v is None else f"{v:.3g}")
+    typer.echo(f"categories with top-anticausal > top-causal: object ratio {o['n_anticausal_greater']}/{o['n_categories']} "
+               f"(sign test p={p(o['p_value'])}), context ratio {c['n_anticausal_greater']}/{c['n_categories']} "
+               f"(p={p(c['p_value'])})")
+    unscored = [k for k, v in report["categories"].items() if not v["scored"]]
+    if unscored:
+        typer.echo(f"not scored: {', '.join(unscored)} ({report['categories'][unscored[0]]['reason']})", err=True)
+    typer.echo(f"report: {Path(out) / 'report.md'}")
+    return report
 
 
 @app.command()
-def extract() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+def extract(
+    features: Annotated[Path, typer.Option("--features", help="Output folder for the features (rerun to resume).")],
+    annotations: AnnotationsOpt = [],  # noqa: B006 - typer needs a literal default
+    images: Images = None,
+    categories: Categories = "voc",
+    split: Split = None,
+    fmt: FormatOpt = Format.auto,
+    background: Background = False,
+    arch: Arch = "resnet18",
+    weights: Weights = None,
+    random_init: RandomInit = False,
+    resize: Resize = 224,
+    crop: Crop = None,
+    batch_size: BatchSize = 16,
+    workers: Workers = 2,
+    device: DeviceOpt = Device.auto,
+    chunk_size: ChunkSize = 128,
+    shard: Shard = "1/1",
+    seed: Seed = 0,
+    limit: Limit = None,
+    originals_only: Annotated[bool, typer.Option("--originals-only", help="Only original images (for a classifier training set).")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Extract backbone features of every image, its context-only and its object-only versions."""
+    _warn_random(weights, random_init)
+    _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
+                resize, crop, batch_size, workers, device, chunk_size, shard, seed, limit, quiet,
+                versions="original" if originals_only else "all")
+
+
+@app.command()
+def analyze(
+    features: Annotated[Path, typer.Option("--features", help="Features folder from `ncc vision extract` (all shards).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: feature_scores.csv, report.json, report.md, figures.")],
+    ncc_model: NccModel = None,
+    train_features: Annotated[Optional[Path], typer.Option("--train-features", help="Features folder of a separate training set for the class-variable classifier (extract it with --originals-only).")] = None,
+    classifier: ClassifierOpt = Classifier.mlp,
+    folds: Folds = 5,
+    classifier_max_iter: MaxIter = 200,
+    top_percent: TopPercent = 1.0,
+    seed: Seed = 0,
+    examples: Examples = 4,
+    no_figures: NoFigures = False,
+    ncc_max_points: NccPoints = 20_000_000,
+    quiet: Quiet = False,
+) -> None:
+    """Score every (category, feature) with NCC, compare top causal vs top anticausal features, write the report."""
+    _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
+                no_figures, ncc_max_points, quiet, train_features=train_features)
+
+
+@app.command()
+def run(
+    out: Annotated[Path, typer.Option("--out", help="Output folder (features go to OUT/features unless --features).")],
+    annotations: AnnotationsOpt = [],  # noqa: B006 - typer needs a literal default
+    images: Images = None,
+    features: Annotated[Optional[Path], typer.Option("--features", help="Features folder (default OUT/features).")] = None,
+    categories: Categories = "voc",
+    split: Split = None,
+    fmt: FormatOpt = Format.auto,
+    background: Background = False,
+    arch: Arch = "resnet18",
+    weights: Weights = None,
+    random_init: RandomInit = False,
+    resize: Resize = 224,
+    crop: Crop = None,
+    batch_size: BatchSize = 16,
+    workers: Workers = 2,
+    device: DeviceOpt = Device.auto,
+    chunk_size: ChunkSize = 128,
+    seed: Seed = 0,
+    limit: Limit = None,
+    train_images: Annotated[Optional[Path], typer.Option("--train-images", help="Images folder of a separate classifier training set.")] = None,
+    train_annotations: Annotated[list[Path], typer.Option("--train-annotations", help="Annotations of a separate training set for the class-variable classifier (instead of cross-fitting).")] = [],  # noqa: B006
+    ncc_model: NccModel = None,
+    classifier: ClassifierOpt = Classifier.mlp,
+    folds: Folds = 5,
+    classifier_max_iter: MaxIter = 200,
+    top_percent: TopPercent = 1.0,
+    examples: Examples = 4,
+    no_figures: NoFigures = False,
+    ncc_max_points: NccPoints = 20_000_000,
+    quiet: Quiet = False,
+) -> None:
+    """Extract then analyse: the whole image experiment in one command."""
+    _warn_random(weights, random_init)
+    features = features or out / "features"
+    _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
+                resize, crop, batch_size, workers, device, chunk_size, "1/1", seed, limit, quiet)
+    train_features = None
+    if train_annotations:
+        train_features = out / "train-features"
+        # Labels are matched to the analysed categories by name at analysis time; every image is
+        # kept (background too): images without a category are the negatives the classifier needs.
+        _do_extract(train_images, train_annotations, train_features, "all", None, fmt, True, arch,
+                    weights, random_init, resize, crop, batch_size, workers, device, chunk_size, "1/1", seed, None,
+                    quiet, versions="original")
+    _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
+                no_figures, ncc_max_points, quiet, train_features=train_features)
