@@ -35,30 +35,22 @@ def file_sha256(path: Path) -> str:
 
 def _shipped_model_file() -> Path | None:
     """The model file used when no --model is given, if the package ships one."""
-    try:
-        from ncc import api
+    from ncc.serialization import DEFAULT_MODEL_PATH
 
-        finder = getattr(api, "default_model_path", None)
-        if finder is not None:
-            p = finder()
-            return Path(p) if p is not None and Path(p).is_file() else None
-    except Exception:  # noqa: BLE001 - identity is best effort; loading reports real errors
-        pass
-    folder = Path(__file__).resolve().parent / "pretrained"
-    found = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
-    return found[0] if found else None
+    return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else None
 
 
 def load_model(path: Optional[Path]):
-    """(loaded model or None for the shipped default, provenance dict); exits on any problem."""
+    """(loaded model, provenance dict: path and SHA-256 of the file); exits on any problem."""
     import ncc
 
     if path is None:
         shipped = _shipped_model_file()
-        identity = {"model": "shipped default"}
-        if shipped is not None:
-            identity.update(path=str(shipped), sha256=file_sha256(shipped))
-        return None, identity
+        if shipped is None:
+            fail("no --model given and no shipped model is installed; pass --model PATH (see `ncc train`)")
+        path, kind = shipped, "shipped default"
+    else:
+        kind = "file"
     if not path.is_file():
         fail(f"model file not found: {path}")
     try:
@@ -67,8 +59,8 @@ def load_model(path: Optional[Path]):
         raise
     except Exception as exc:  # noqa: BLE001 - any failure is a bad model file, reported in one line
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        fail(f"cannot load model file {path}: {detail}")
-    return model, {"model": "file", "path": str(path), "sha256": file_sha256(path)}
+        fail(detail if str(path) in detail else f"cannot load model file {path}: {detail}")
+    return model, {"model": kind, "path": str(path), "sha256": file_sha256(path)}
 
 
 def _read(input_path: Path, fmt: Optional[str], **kwargs):
