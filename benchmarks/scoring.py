@@ -1,0 +1,190 @@
+"""Scoring speed of `ncc.score_pairs`, next to CDT's NCC, in one run.
+
+    python benchmarks/scoring.py [--model PATH] [--pairs 10000] [--points 1000] [--threads 2]
+                                 [--cdt-pairs 200] [--seed 0] [--json out.json]
+
+* Scores ``--pairs`` synthetic pairs of ``--points`` points with :func:`ncc.score_pairs` on
+  ``--threads`` threads (one call, the batched path users get).
+* Times CDT's NCC (``cdt.causality.pairwise.NCC().predict_proba((a, b))``, one call per pair, as
+  CDT's API works; an untrained network, which costs the same) on the first ``--cdt-pairs`` of
+  the same pairs, and prints the ratio.
+* Prints the model's FLOPs per pair, counted from its config (linear layers x points, both
+  orientations, every ensemble member) and cross-checked with torch's FLOP counter, and the
+  fraction of the machine's float32 matmul FLOP/s (a large matmul timed in the same run, same
+  threads) that scoring achieves.
+
+The model is ``--model``, else the shipped model, else a randomly initialised network of the
+default config (same cost as a trained one; the script says which it used).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def make_pairs(n_pairs: int, n_points: int, seed: int) -> np.ndarray:
+    """(n_pairs, n_points, 2) additive-noise pairs; content does not change the cost."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_pairs, n_points))
+    y = np.tanh(rng.normal(size=(n_pairs, 1)) * x) + 0.3 * rng.normal(size=(n_pairs, n_points))
+    return np.stack([x, y], axis=-1)
+
+
+def pick_model(path):
+    import ncc
+    from ncc.model import NCC, NCCConfig
+    from ncc.serialization import DEFAULT_MODEL_PATH
+
+    if path:
+        return ncc.load(path), f"model file {path}"
+    if DEFAULT_MODEL_PATH.is_file():
+        return ncc.load(DEFAULT_MODEL_PATH), f"shipped model {DEFAULT_MODEL_PATH}"
+    import torch
+
+    torch.manual_seed(0)
+    return NCC(NCCConfig()).eval(), "randomly initialised network, default NCCConfig (no shipped model found)"
+
+
+def config_flops_per_pair(config, n_points: int, n_members: int = 1) -> int:
+    """Multiply-adds x 2 of every linear layer, from the config.
+
+    phi runs on every point in both orientations; psi and the head once per orientation.
+    Batch norm is folded into the linear layers at scoring time; ReLU/means are O(width).
+    """
+    e, c = config.embed_dim, config.classifier_dim
+    phi = 2 * (2 * e) + (config.embed_layers - 1) * 2 * e * e
+    psi_in = e
+    psi = 0
+    for _ in range(config.classifier_layers):
+        psi += 2 * psi_in * c
+        psi_in = c
+    head = 2 * psi_in
+    return n_members * 2 * (n_points * phi + psi + head)
+
+
+def counted_flops_per_pair(net, pair: np.ndarray) -> int | None:
+    """Same figure from torch's FLOP counter on one pair (None if unavailable)."""
+    import torch
+
+    try:
+        from torch.utils.flop_counter import FlopCounterMode
+    except ImportError:
+        return None
+    points = torch.as_tensor(pair[None], dtype=torch.float64)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        net.score(points)
+    return int(counter.get_total_flops())
+
+
+def matmul_flops(threads: int, size: int = 2048, seconds: float = 2.0) -> float:
+    """float32 FLOP/s of a large square matmul on ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(2):
+        a @ b
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        a @ b
+        reps += 1
+    return 2.0 * size**3 * reps / (time.perf_counter() - t0)
+
+
+def time_cdt(pairs: np.ndarray, threads: int):
+    """pairs/s of CDT's NCC, or (None, reason) when CDT cannot be imported."""
+    try:
+        import torch
+        from cdt.causality.pairwise.NCC import NCC as CDTNCC, NCC_model
+    except Exception as exc:  # noqa: BLE001 - any import problem means "no CDT figure"
+        return None, f"CDT not available ({type(exc).__name__}: {exc}); install with `pip install cdt`"
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = CDTNCC()
+    model.model = NCC_model().eval()  # untrained: CDT refuses predict_proba without a network
+    model.predict_proba((pairs[0, :, 0], pairs[0, :, 1]), device="cpu")  # warm-up
+    t0 = time.perf_counter()
+    for p in pairs:
+        model.predict_proba((p[:, 0], p[:, 1]), device="cpu")
+    return len(pairs) / (time.perf_counter() - t0), "cdt.causality.pairwise.NCC, predict_proba per pair"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--pairs", type=int, default=10_000)
+    ap.add_argument("--points", type=int, default=1_000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cdt-pairs", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None, help="also write the figures as JSON here")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    import ncc
+
+    torch.set_num_threads(args.threads)
+    net, model_note = pick_model(args.model)
+    n_members = len(net.members)
+    pairs = make_pairs(args.pairs, args.points, args.seed)
+
+    ncc.score_pairs(pairs[:64], model=net)  # warm-up (allocator, thread pool)
+    t0 = time.perf_counter()
+    scores = ncc.score_pairs(pairs, model=net)
+    ncc_seconds = time.perf_counter() - t0
+    ncc_rate = args.pairs / ncc_seconds
+    assert scores.shape == (args.pairs,) and np.all((scores >= 0) & (scores <= 1))
+
+    cdt_rate, cdt_note = time_cdt(pairs[: args.cdt_pairs], args.threads)
+    torch.set_num_threads(args.threads)
+    flops = config_flops_per_pair(net.config, args.points, n_members)
+    counted = counted_flops_per_pair(net, pairs[0])
+    peak = matmul_flops(args.threads)
+    achieved = flops * ncc_rate
+
+    print(f"ncc {ncc.__version__}, torch {torch.__version__}, {args.threads} threads, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"model: {model_note}; {n_members} member(s); config {net.config.to_dict()}")
+    print(f"data: {args.pairs} pairs x {args.points} points (seed {args.seed})\n")
+    print("| measure | value |")
+    print("|---|---:|")
+    print(f"| NCC (`ncc.score_pairs`) pairs/s | {ncc_rate:,.0f} |")
+    print(f"| NCC wall time for {args.pairs} pairs | {ncc_seconds:.2f} s |")
+    if cdt_rate is not None:
+        print(f"| CDT NCC pairs/s ({args.cdt_pairs} pairs) | {cdt_rate:,.0f} |")
+        print(f"| speed-up over CDT | {ncc_rate / cdt_rate:.1f}x |")
+    else:
+        print("| CDT NCC pairs/s | n/a |")
+    print(f"| FLOPs per pair (config) | {flops / 1e6:.2f} M |")
+    if counted is not None:
+        print(f"| FLOPs per pair (torch counter) | {counted / 1e6:.2f} M |")
+    print(f"| float32 matmul, {args.threads} threads | {peak / 1e9:.1f} GFLOP/s |")
+    print(f"| scoring throughput | {achieved / 1e9:.1f} GFLOP/s |")
+    print(f"| fraction of matmul FLOP/s | {achieved / peak:.1%} |")
+    print(f"\nCDT: {cdt_note}")
+    targets = [f"pairs/s >= 1,500: {'met' if ncc_rate >= 1500 else 'NOT met'}"]
+    if cdt_rate is not None:
+        targets.append(f">= 10x CDT: {'met' if ncc_rate >= 10 * cdt_rate else 'NOT met'}")
+    print("targets: " + "; ".join(targets))
+    if args.json:
+        report = {"ncc_version": ncc.__version__, "torch_version": torch.__version__, "threads": args.threads,
+                  "model": model_note, "n_members": n_members, "config": net.config.to_dict(),
+                  "pairs": args.pairs, "points": args.points, "seed": args.seed,
+                  "ncc_pairs_per_s": ncc_rate, "cdt_pairs_per_s": cdt_rate, "cdt_pairs": args.cdt_pairs,
+                  "cdt_note": cdt_note, "flops_per_pair": flops, "flops_per_pair_counted": counted,
+                  "matmul_flops_per_s": peak, "fraction_of_matmul": achieved / peak,
+                  "load_average": os.getloadavg()[0]}
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2)
+            fh.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The benchmark scripts run end to end on tiny generated suites (never on the real data)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ncc.formats import read_pairs, write_anls, write_tuebingen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _suite(k=6, n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(k):
+        x = rng.uniform(0, 1, n)
+        pairs.append(np.c_[x, x**3 + 0.01 * rng.normal(size=n)])
+    return pairs, [1] * k  # every cause first: the benchmark must randomise the order
+
+
+def test_randomise_orientation_flips_truth_in_step(tmp_path):
+    acc = _load("accuracy")
+    pairs, truths = _suite(k=40)
+    write_tuebingen(tmp_path, pairs, truths)
+    recs = read_pairs(tmp_path, with_truth=True)
+    out, n_flipped = acc.randomise_orientation(recs, seed=0, suite="X")
+    assert 5 < n_flipped < 35
+    for before, after in zip(recs, out):
+        if after.truth == 0:
+            np.testing.assert_array_equal(after.data, before.data[:, ::-1])
+        else:
+            np.testing.assert_array_equal(after.data, before.data)
+    again, _ = acc.randomise_orientation(recs, seed=0, suite="X")
+    assert [r.truth for r in again] == [r.truth for r in out]
+
+
+def test_accuracy_script_baselines_only(tmp_path, capsys):
+    acc = _load("accuracy")
+    pairs, truths = _suite()
+    write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
+    write_anls(tmp_path / "data" / "AN", pairs, truths)
+    out = tmp_path / "r.json"
+    rc = acc.main([str(tmp_path / "data"), "--no-ncc", "--suites", "SIM,AN", "--baselines", "IGCI,RECI",
+                   "--n-boot", "100", "--json", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "| SIM |" in text and "| AN |" in text and "**mean**" in text
+    report = json.loads(out.read_text())
+    assert report["methods"] == ["IGCI", "RECI"]
+    assert report["results"]["SIM"]["methods"]["IGCI"]["accuracy"] >= 0.8  # easy monotone pairs
+
+
+def test_markdown_spread_over_models():
+    acc = _load("accuracy")
+    res = {s: {"methods": {f"NCC[{i}]": {"accuracy": a, "weighted": False} for i, a in enumerate(accs, 1)}}
+           for s, accs in {"A": (0.8, 0.7, 0.9), "B": (0.6, 0.6, 0.6)}.items()}
+    table = acc.markdown(res, ["NCC[1]", "NCC[2]", "NCC[3]"])
+    assert "0.80 ± 0.10" in table and "0.60 ± 0.00" in table and "**0.70 ± 0.05**" in table
+
+
+def test_config_flops_match_torch_counter():
+    import torch
+
+    from ncc.model import NCC, NCCConfig
+
+    sc = _load("scoring")
+    torch.manual_seed(0)
+    cfg = NCCConfig(embed_dim=16, classifier_dim=12, classifier_layers=2)
+    net = NCC(cfg).eval()
+    pair = np.random.default_rng(0).normal(size=(50, 2))
+    assert sc.config_flops_per_pair(cfg, 50) == sc.counted_flops_per_pair(net, pair)
