@@ -1,12 +1,154 @@
-"""Placeholder: replaced by the synthetic generator's CLI."""
+"""``ncc generate`` and ``ncc plot-pairs``: the generator's command line.
+
+Bad input (an unknown name, a size out of range, a malformed range or weight list, an
+unknown format, an unwritable output path) ends with a one-line message on stderr and
+exit code 2, before any work is done.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
+from ncc._cli_utils import fail
 
-def generate() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+_SEED_MAX = 2**32 - 1  # what numpy's RandomState (via check_random_state) accepts
 
 
-def plot_pairs() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+def _parse_weights(text: Optional[str], option: str) -> Optional[dict]:
+    """"spline=2,nn=1" -> {"spline": 2.0, "nn": 1.0} (names are checked later)."""
+    if text is None:
+        return None
+    weights = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"malformed {option} {text!r}: expected NAME=WEIGHT,NAME=WEIGHT")
+    return weights
+
+
+def _probe_writable(directory: Path, shown: Path) -> None:
+    """Create ``directory`` if needed and check a file can be created there."""
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"cannot write to {shown}: {parent} is not a folder")
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ncc-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"cannot write to {shown}: {exc.strerror or exc}") from None
+
+
+def check_output(out: Path, fmt: str) -> None:
+    """Raise ValueError (one line) unless the output of format ``fmt`` can go to ``out``."""
+    from synthetic.io import EXPORT_FORMATS, cepc_paths
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "tuebingen":
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"cannot write to {out}: it exists and is not a folder")
+        if out.is_dir() and any(out.glob("pair*.txt")):
+            raise ValueError(f"{out} already holds pair files; choose an empty or new folder")
+        _probe_writable(out, out)
+        return
+    target = cepc_paths(out)[0] if fmt == "cepc" else out
+    if target.is_dir():
+        raise ValueError(f"cannot write to {target}: it is a folder")
+    _probe_writable(target.parent, target)
+
+
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output: .npz file, CEPC prefix or .csv, or Tübingen folder.")],
+    n_pairs: Annotated[int, typer.Option("--n-pairs", help="Number of pairs.")] = 1000,
+    n_points: Annotated[str, typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH for log-uniform sizes.")] = "1000",
+    mechanism: Annotated[str, typer.Option("--mechanism", help="Mechanism family, or 'mix'.")] = "spline",
+    cause: Annotated[str, typer.Option("--cause", help="Cause distribution: gmm, uniform, student_t, lognormal or mix.")] = "gmm",
+    noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape: gaussian, uniform, laplace, student_t or mix (default: Gaussian for spline, mix otherwise).")] = None,
+    kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: causal, independent, confounded.")] = "causal",
+    mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.")] = None,
+    cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.")] = None,
+    kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W (default equal).")] = None,
+    discretize_prob: Annotated[float, typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.")] = 0.0,
+    quantize_prob: Annotated[float, typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.")] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="npz, cepc or tuebingen.")] = "npz",
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
+) -> None:
+    """Generate synthetic cause-effect pairs and write them to a file."""
+    from synthetic.config import check_n_pairs, make_config
+    from synthetic.generator import generate as run
+    from synthetic.io import export_cepc, export_tuebingen, save
+
+    try:
+        check_n_pairs(n_pairs)
+        config = make_config(
+            n_points=n_points, mechanism=mechanism, cause=cause, noise=noise, kinds=kinds,
+            mechanism_weights=_parse_weights(mechanism_weights, "--mechanism-weights"),
+            cause_weights=_parse_weights(cause_weights, "--cause-weights"),
+            kind_weights=_parse_weights(kind_weights, "--kind-weights"),
+            discretize_prob=discretize_prob, quantize_prob=quantize_prob)
+        if not 0 <= seed <= _SEED_MAX:
+            raise ValueError(f"seed must be in [0, {_SEED_MAX}], got {seed}")
+        if fmt == "tuebingen" and config.kinds != ("causal",):
+            raise ValueError("the tuebingen format cannot store pairs without a causal link; "
+                             "use --kinds causal, or --format npz or cepc")
+        check_output(out, fmt)
+    except ValueError as exc:
+        fail(str(exc))
+
+    from tqdm import tqdm
+
+    show = n_pairs >= 10_000 if progress is None else progress
+    with tqdm(total=n_pairs, unit="pair", disable=not show, file=sys.stderr) as bar:
+        X, y, info = run(n_pairs, config, seed, progress=bar.update)
+    try:
+        if fmt == "npz":
+            written = save(out, X, y, config=config, random_state=seed, info=info)
+        elif fmt == "cepc":
+            written = export_cepc(out, X, y, config=config, random_state=seed)[0]
+        else:
+            written = export_tuebingen(out, X, y, config=config, random_state=seed)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot write to {out}: {getattr(exc, 'strerror', None) or exc}")
+    counts = {label: int((y == value).sum()) for label, value in (("x->y", 1), ("y->x", 0), ("no link", -1))}
+    summary = ", ".join(f"{c} {label}" for label, c in counts.items() if c)
+    typer.echo(f"wrote {n_pairs} pairs ({summary}) to {written}")
+
+
+def plot_pairs(
+    path: Annotated[Path, typer.Argument(help="A .npz file written by 'ncc generate'.")],
+    out: Annotated[Path, typer.Option("--out", help="Image file to write (e.g. grid.png).")],
+    n: Annotated[int, typer.Option("--n", help="How many pairs to draw (the first N).")] = 16,
+) -> None:
+    """Draw a grid of scatter plots of generated pairs, titled with the true direction."""
+    from synthetic.io import load
+    from synthetic.plotting import plot_pair_grid
+
+    try:
+        if n < 1:
+            raise ValueError(f"--n must be >= 1, got {n}")
+        if out.is_dir():
+            raise ValueError(f"cannot write to {out}: it is a folder")
+        _probe_writable(out.parent, out)
+        saved = load(path)
+    except ValueError as exc:
+        fail(str(exc))
+    mechanisms = saved.info.get("mechanism") if saved.info else None
+    try:
+        written = plot_pair_grid(saved.X, saved.y, out, n=n, mechanisms=mechanisms)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot write {out}: {exc}")
+    typer.echo(f"drew {min(n, len(saved.X))} pairs to {written}")

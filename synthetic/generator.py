@@ -13,10 +13,11 @@ discretised); the effect is ``mechanism(z)``.  A causal pair is (z, effect).  An
 independent pair is (z, effect with its points shuffled), so both marginals look like
 those of a causal pair but the dependence is gone.  A confounded pair is
 (mechanism(z), mechanism'(z)), two effects of one hidden cause, same family, independent
-parameters.  Observed variables are optionally rounded (``quantize_prob``), then
-standardised per pair, then the columns of a random half of the causal pairs (exactly
-half, rounded at random when their number is odd) are swapped, with the label 0.
-"No link" pairs are swapped with probability 1/2 and keep the label -1.
+parameters.  Both variables are standardised per pair, then the columns of a random half
+of the causal pairs (exactly half, rounded at random when their number is odd) are
+swapped, with the label 0; "no link" pairs are swapped with probability 1/2 and keep the
+label -1.  Finally each output column is, with probability ``quantize_prob``, rounded to a
+coarse grid (and standardised again).
 
 Reproducibility: the output is a function of ``(random_state, config, n_pairs)`` only.
 One root seed is drawn from ``sklearn.utils.check_random_state(random_state)``; it seeds
@@ -60,7 +61,7 @@ class Plan:
     cause: np.ndarray  # index into CAUSES
     noise: np.ndarray  # index into NOISES
     discrete: np.ndarray  # bool: the cause is discretised
-    quantize: np.ndarray  # bool (n, 2): observed column is rounded
+    quantize: np.ndarray  # bool (n, 2): output column 0 / 1 is rounded
     sizes: np.ndarray  # points per pair
     reversed: np.ndarray  # bool: columns swapped (effect first)
 
@@ -172,18 +173,15 @@ def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
             sub.put(effect, indep, sub.subset(indep).shuffle_within(sub.take(effect, indep), rng))
         layout.put(xs, rows, first)
         layout.put(ys, rows, effect)
-    columns = []
-    for col, values in enumerate((xs, ys)):
-        values = standardise(layout, values)
-        rows = np.flatnonzero(plan.quantize[:, col])
+    xs, ys = standardise(layout, xs), standardise(layout, ys)
+    swap = layout.expand(plan.reversed)
+    out = np.empty((*layout.shape, 2), dtype=DTYPE)
+    for col, values in enumerate((np.where(swap, ys, xs), np.where(swap, xs, ys))):
+        rows = np.flatnonzero(plan.quantize[:, col])  # rounds the *output* column col
         if len(rows):
             sub = layout.subset(rows)
             layout.put(values, rows, standardise(sub, discretise(layout.take(values, rows), sub, rng)))
-        columns.append(values)
-    swap = layout.expand(plan.reversed)
-    out = np.empty((*layout.shape, 2), dtype=np.float32)
-    out[..., 0] = np.where(swap, columns[1], columns[0])
-    out[..., 1] = np.where(swap, columns[0], columns[1])
+        out[..., col] = values
     return layout.split(out) if config.ragged else out
 
 

@@ -1,0 +1,206 @@
+"""Saving generated pairs: ``.npz`` (lossless, with provenance) and exports that other
+tools read: CDT's CEPC CSV and the Tübingen folder layout.
+
+Every file set records the generator config, the seed and the package version: inside
+the ``.npz``; in ``<prefix>_meta.json`` next to CEPC files; in ``ncc_synthetic.json``
+inside a Tübingen folder.  Files are written to a temporary name and renamed, so an
+interrupted run never leaves a half-written file under the final name.
+
+Label encoding on disk (see :mod:`synthetic.generator`): ``.npz`` keeps y as is
+(1: x->y, 0: y->x, -1: no link).  CEPC targets are +1 (A->B), -1 (B->A), 0 (no link).
+Tübingen ``pairmeta.txt`` lines are ``NNNN c1 c2 e1 e2 weight`` with ``1 1 2 2`` for x->y
+and ``2 2 1 1`` for y->x; that layout has no way to say "no link", so such pairs are
+refused there.
+"""
+from __future__ import annotations
+
+import json
+import numbers
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ncc._version import __version__
+from synthetic.config import PairConfig
+
+FORMAT_TAG = "ncc-synthetic-pairs"
+FORMAT_VERSION = 1
+EXPORT_FORMATS = ("npz", "cepc", "tuebingen")
+_FLOAT_FMT = "%.9g"  # 9 significant digits read back to the identical float32
+
+
+@dataclass
+class SavedPairs:
+    """What :func:`load` returns."""
+
+    X: np.ndarray | list  # (n_pairs, n_points, 2) float32, or a list of (n_i, 2) arrays
+    y: np.ndarray  # int64 labels: 1 x->y, 0 y->x, -1 no link
+    config: dict  # the generator config (PairConfig.to_dict())
+    random_state: int | None  # the seed the pairs were generated with
+    version: str  # ncc version that wrote the file
+    info: dict | None  # per-pair metadata from make_pairs(return_info=True), if saved
+
+
+def _metadata(config, random_state, n_pairs: int) -> dict:
+    if isinstance(config, PairConfig):
+        config = config.to_dict()
+    if random_state is not None and (isinstance(random_state, bool)
+                                     or not isinstance(random_state, numbers.Integral)):
+        raise ValueError("random_state must be an int seed (or None) to be recorded, "
+                         f"got {type(random_state).__name__}")
+    return {"format": FORMAT_TAG, "format_version": FORMAT_VERSION, "version": __version__,
+            "random_state": None if random_state is None else int(random_state),
+            "n_pairs": n_pairs, "config": config}
+
+
+def _check_pairs(X, y) -> tuple[list | np.ndarray, np.ndarray]:
+    y = np.asarray(y)
+    if isinstance(X, np.ndarray):
+        if X.ndim != 3 or X.shape[2] != 2:
+            raise ValueError(f"X must have shape (n_pairs, n_points, 2), got {X.shape}")
+    else:
+        X = list(X)
+        for i, pair in enumerate(X):
+            if np.ndim(pair) != 2 or np.shape(pair)[1] != 2:
+                raise ValueError(f"pair {i} must have shape (n, 2), got {np.shape(pair)}")
+    if y.shape != (len(X),):
+        raise ValueError(f"y must have one label per pair ({len(X)}), got shape {y.shape}")
+    if not np.isin(y, (-1, 0, 1)).all():
+        raise ValueError("labels must be 1 (x->y), 0 (y->x) or -1 (no link)")
+    return X, y
+
+
+def _atomic(path: Path, write) -> None:
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    _atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+# --------------------------------------------------------------------------- npz
+def save(path, X, y, *, config, random_state, info: dict | None = None) -> Path:
+    """Write pairs to ``path`` (an ``.npz`` file, name kept as given).
+
+    Equal-size pairs are stored as one (n_pairs, n_points, 2) array; ragged pairs as
+    their concatenated values plus offsets (pair i is ``values[offsets[i]:offsets[i+1]]``).
+    ``config`` is a PairConfig or a JSON-ready dict; ``random_state`` the int seed.
+    """
+    X, y = _check_pairs(X, y)
+    arrays = {"y": y.astype(np.int64),
+              "meta_json": np.array(json.dumps(_metadata(config, random_state, len(y))))}
+    if isinstance(X, np.ndarray):
+        arrays["X"] = X.astype(np.float32, copy=False)
+    else:
+        sizes = np.array([len(p) for p in X], dtype=np.int64)
+        arrays["offsets"] = np.concatenate([[0], np.cumsum(sizes)])
+        arrays["values"] = (np.concatenate(X).astype(np.float32, copy=False) if len(X)
+                            else np.empty((0, 2), np.float32))
+    for key, values in (info or {}).items():
+        arrays[f"info_{key}"] = np.asarray(values)
+    path = Path(path)
+    _atomic(path, lambda fh: np.savez(fh, **arrays))
+    return path
+
+
+def load(path) -> SavedPairs:
+    """Read a file written by :func:`save` (raises ValueError if it is not one)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable .npz file ({exc})") from None
+    if "meta_json" not in arrays or "y" not in arrays:
+        raise ValueError(f"{path} is not an ncc synthetic-pairs file (no meta_json / y)")
+    meta = json.loads(str(arrays["meta_json"]))
+    if meta.get("format") != FORMAT_TAG:
+        raise ValueError(f"{path} is not an ncc synthetic-pairs file")
+    if "X" in arrays:
+        X = arrays["X"]
+    else:
+        offsets, values = arrays["offsets"], arrays["values"]
+        X = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    info = {k[len("info_"):]: v for k, v in arrays.items() if k.startswith("info_")}
+    return SavedPairs(X, arrays["y"], meta["config"], meta["random_state"], meta["version"],
+                      info or None)
+
+
+# --------------------------------------------------------------------------- CEPC (CDT)
+def cepc_paths(out) -> tuple[Path, Path, Path]:
+    """(pairs, targets, meta) paths for a CEPC export: ``out`` is a prefix
+    (``data/train`` -> ``data/train_pairs.csv``...) or the pairs file itself
+    (``data/train_pairs.csv`` or any ``.csv``)."""
+    out = Path(out)
+    if out.suffix.lower() == ".csv":
+        stem = out.stem[: -len("_pairs")] if out.stem.endswith("_pairs") else out.stem
+        pairs = out
+    else:
+        stem, pairs = out.name, out.with_name(f"{out.name}_pairs.csv")
+    return pairs, out.with_name(f"{stem}_targets.csv"), out.with_name(f"{stem}_meta.json")
+
+
+def _values(column: np.ndarray) -> str:
+    return " ".join([_FLOAT_FMT % v for v in column.tolist()])
+
+
+def export_cepc(out, X, y, *, config, random_state, pair_ids=None) -> tuple[Path, Path]:
+    """Write CDT's CEPC CSV: ``SampleID,A,B`` (A and B are the space-separated values of
+    columns 0 and 1) and ``SampleID,Target`` (+1: A->B, -1: B->A, 0: no link).
+    Sample ids are ``pair1``, ``pair2``... unless given.  Returns (pairs, targets) paths."""
+    X, y = _check_pairs(X, y)
+    pairs_path, targets_path, meta_path = cepc_paths(out)
+    if pair_ids is None:
+        pair_ids = [f"pair{i}" for i in range(1, len(X) + 1)]
+    lines = ["SampleID,A,B\n"]
+    lines += [f"{pid},{_values(p[:, 0])},{_values(p[:, 1])}\n" for pid, p in zip(pair_ids, X)]
+    targets = np.where(y == 1, 1, np.where(y == 0, -1, 0))
+    meta = _metadata(config, random_state, len(y))
+    _write_text(pairs_path, "".join(lines))
+    _write_text(targets_path, "SampleID,Target\n"
+                + "".join(f"{pid},{t}\n" for pid, t in zip(pair_ids, targets.tolist())))
+    _write_text(meta_path, json.dumps(meta, indent=1) + "\n")
+    return pairs_path, targets_path
+
+
+# --------------------------------------------------------------------------- Tübingen
+def export_tuebingen(folder, X, y, *, config, random_state, weights=None) -> Path:
+    """Write ``pair0001.txt``... (two space-separated columns) and ``pairmeta.txt``
+    (``0001 1 1 2 2 1`` for x->y, ``0001 2 2 1 1 1`` for y->x; weight 1 unless given)
+    into ``folder`` (created; it must not already hold pair files)."""
+    X, y = _check_pairs(X, y)
+    if (y == -1).any():
+        raise ValueError("the tuebingen format cannot store pairs without a causal link "
+                         "(label -1); use --format npz or cepc")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} exists and is not a folder")
+    if folder.is_dir() and any(folder.glob("pair*.txt")):
+        raise ValueError(f"{folder} already holds pair files; choose an empty or new folder")
+    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    digits = max(4, len(str(len(X))))
+    meta_lines = []
+    for i, (pair, label, w) in enumerate(zip(X, y.tolist(), weights.tolist()), 1):
+        number = f"{i:0{digits}d}"
+        body = "".join(_FLOAT_FMT % a + " " + _FLOAT_FMT % b + "\n" for a, b in pair.tolist())
+        _write_text(folder / f"pair{number}.txt", body)
+        meta_lines.append(f"{number} {'1 1 2 2' if label == 1 else '2 2 1 1'} {w:g}\n")
+    _write_text(folder / "pairmeta.txt", "".join(meta_lines))
+    _write_text(folder / "ncc_synthetic.json",
+                json.dumps(_metadata(config, random_state, len(y)), indent=1) + "\n")
+    return folder
