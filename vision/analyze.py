@@ -105,12 +105,10 @@ def ncc_model_identity(ncc_model: Any, scorer: Scorer | None) -> dict:
     if ncc_model is None:
         ident: dict = {"kind": "shipped default"}
         try:
-            from ncc import api
+            from ncc.serialization import DEFAULT_MODEL_PATH
 
-            path = getattr(api, "default_model_path", None)
-            path = path() if callable(path) else path
-            if path and Path(path).is_file():
-                ident.update(path=str(path), sha256=sha256_file(path))
+            if Path(DEFAULT_MODEL_PATH).is_file():
+                ident.update(path=str(DEFAULT_MODEL_PATH), sha256=sha256_file(DEFAULT_MODEL_PATH))
         except Exception:  # noqa: BLE001 - identity is informative; never fail the analysis for it
             pass
         return ident

@@ -117,11 +117,16 @@ def _coco_split(json_path: Path) -> str:
 
 
 class _ImageFinder:
-    """Find an image by file name under a folder: direct, per-split subfolder, then any depth."""
+    """Find an image by file name: ``root/name``, ``root/<split>/name``, else a unique match below root.
+
+    The any-depth search is skipped when ``root/<split>`` exists (the layout is then explicit, and a
+    same-named file of another split must not stand in for a missing one), and it only accepts a
+    file name that occurs once in the tree.
+    """
 
     def __init__(self, root: Path):
         self.root = root
-        self._index: dict[str, str] | None = None
+        self._index: dict[str, str | None] | None = None
 
     def find(self, name: str, split: str | None = None) -> Path | None:
         candidates = [self.root / name]
@@ -130,11 +135,13 @@ class _ImageFinder:
         for c in candidates:
             if c.is_file():
                 return c
+        if split and (self.root / split).is_dir():
+            return None
         if self._index is None:  # built once, only when the direct guesses fail
             self._index = {}
             for dirpath, _, files in os.walk(self.root):
                 for f in files:
-                    self._index.setdefault(f, os.path.join(dirpath, f))
+                    self._index[f] = None if f in self._index else os.path.join(dirpath, f)
         hit = self._index.get(os.path.basename(name))
         return Path(hit) if hit else None
 
