@@ -49,19 +49,15 @@ def build_methods(model_paths, no_ncc: bool, baselines, seed: int):
 
     methods, notes = {}, []
     if not no_ncc:
-        if model_paths:
-            for i, path in enumerate(model_paths, 1):
-                name = "NCC" if len(model_paths) == 1 else f"NCC[{i}]"
-                methods[name] = ncc_scorer(ncc.load(path))
-                notes.append(f"{name}: {path}")
-        else:
-            try:
-                probe = np.random.default_rng(0).normal(size=(50, 2))
-                ncc.score_pairs([probe])
-                methods["NCC"] = ncc_scorer(None)
-                notes.append("NCC: shipped model")
-            except Exception as exc:  # noqa: BLE001 - report and go on with the baselines
-                notes.append(f"NCC skipped: no --model given and the shipped model is unavailable ({exc})")
+        from ncc.serialization import DEFAULT_MODEL_PATH
+
+        paths = list(model_paths) or ([DEFAULT_MODEL_PATH] if DEFAULT_MODEL_PATH.is_file() else [])
+        if not paths:
+            notes.append(f"NCC skipped: no --model given and no shipped model at {DEFAULT_MODEL_PATH}")
+        for i, path in enumerate(paths, 1):
+            name = "NCC" if len(paths) == 1 else f"NCC[{i}]"
+            methods[name] = ncc_scorer(ncc.load(path), random_state=seed)
+            notes.append(f"{name}: {path}" + ("" if model_paths else " (shipped model)"))
     for b in baselines:
         methods[b] = make_baseline(b, random_state=seed).score_pairs
     return methods, notes

@@ -107,6 +107,7 @@ def score(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
+    seed: Annotated[int, typer.Option(help="Seeds the random subsamples of pairs above the model's max_points.")] = 0,
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
@@ -116,7 +117,7 @@ def score(
 
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
     loaded, identity = load_model(model)
-    rows = _guarded(lambda: score_records(records, ncc_scorer(loaded), min_points=min_points))
+    rows = _guarded(lambda: score_records(records, ncc_scorer(loaded, random_state=seed), min_points=min_points))
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -131,7 +132,7 @@ def score(
         _atomic_text(output, buf.getvalue())
         provenance = {
             "command": "ncc score", "ncc_version": __version__, "input": str(input), "format": fmt,
-            **identity, "min_points": min_points, "n_pairs": len(rows), "status_counts": counts,
+            **identity, "seed": seed, "min_points": min_points, "n_pairs": len(rows), "status_counts": counts,
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
     n_scored = sum(r.scored for r in rows)
@@ -163,7 +164,7 @@ def evaluate(
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
     baselines: Annotated[str, typer.Option(help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
-    seed: Annotated[int, typer.Option(help="Seeds the bootstrap and the baselines' subsampling.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seeds the bootstrap and every method's subsampling.")] = 0,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% interval.", min=100)] = 2000,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
@@ -182,7 +183,7 @@ def evaluate(
     if not any(r.truth is not None for r in records):
         fail(f"{input}: no ground truth found (needs pairmeta.txt, pairs_gt.txt or a CEPC targets CSV via --targets)")
     loaded, identity = load_model(model)
-    methods = {"NCC": ncc_scorer(loaded)}
+    methods = {"NCC": ncc_scorer(loaded, random_state=seed)}
     for b in names:
         methods[b] = make_baseline(b, random_state=seed).score_pairs
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))

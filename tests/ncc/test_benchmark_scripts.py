@@ -79,3 +79,23 @@ def test_config_flops_match_torch_counter():
     net = NCC(cfg).eval()
     pair = np.random.default_rng(0).normal(size=(50, 2))
     assert sc.config_flops_per_pair(cfg, 50) == sc.counted_flops_per_pair(net, pair)
+
+
+def test_accuracy_script_with_several_models(tmp_path, capsys):
+    import torch
+
+    import ncc
+    from ncc.model import NCC, NCCConfig
+
+    acc = _load("accuracy")
+    models = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        models.append(ncc.save(NCC(NCCConfig(embed_dim=8, classifier_dim=8)).eval(), tmp_path / f"m{seed}.safetensors"))
+    pairs, truths = _suite()
+    write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
+    rc = acc.main([str(tmp_path / "data"), "--suites", "SIM", "--baselines", "none", "--n-boot", "100",
+                   "--threads", "1", *[a for m in models for a in ("--model", str(m))]])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "NCC[1]" in text and "NCC[2]" in text and "NCC mean ± sd" in text
