@@ -1,0 +1,121 @@
+"""`ncc generate` and `ncc plot-pairs` through typer's CliRunner."""
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from ncc.cli import app
+from ncc.formats import read_cepc, read_tuebingen
+from synthetic import make_pairs
+from synthetic.io import load
+
+runner = CliRunner()
+
+
+def _run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def _assert_bad_input(result, *fragments):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_generate_npz_matches_python_api(tmp_path):
+    out = tmp_path / "pairs.npz"
+    result = _run("generate", "--n-pairs", 12, "--n-points", 80, "--mechanism", "mix",
+                  "--cause", "mix", "--kinds", "causal,independent", "--seed", 7, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 pairs" in result.output
+    saved = load(out)
+    X, y = make_pairs(12, n_points=80, mechanism="mix", cause="mix",
+                      kinds="causal,independent", random_state=7)
+    assert np.array_equal(saved.X, X) and np.array_equal(saved.y, y)
+    assert saved.random_state == 7 and saved.config["mechanism"] == "mix"
+    assert set(saved.info["kind"]) <= {"causal", "independent"}
+
+
+def test_generate_ragged_with_progress_and_weights(tmp_path):
+    out = tmp_path / "r.npz"
+    result = _run("generate", "--n-pairs", 5, "--n-points", "10:50", "--mechanism", "mix",
+                  "--mechanism-weights", "nn=1,linear=2", "--discretize-prob", 0.5,
+                  "--progress", "--out", out)
+    assert result.exit_code == 0, result.output
+    saved = load(out)
+    assert all(10 <= len(p) <= 50 for p in saved.X)
+    assert set(saved.info["mechanism"]) <= {"nn", "linear"}
+
+
+def test_generate_cepc(tmp_path):
+    result = _run("generate", "--n-pairs", 4, "--n-points", 30, "--kinds", "causal,confounded",
+                  "--format", "cepc", "--out", tmp_path / "set")
+    assert result.exit_code == 0, result.output
+    records = read_cepc(tmp_path / "set_pairs.csv", tmp_path / "set_targets.csv")
+    assert len(records) == 4 and all(r.data.shape == (30, 2) for r in records)
+    assert (tmp_path / "set_meta.json").is_file()
+
+
+def test_generate_tuebingen(tmp_path):
+    result = _run("generate", "--n-pairs", 3, "--n-points", 25, "--format", "tuebingen",
+                  "--out", tmp_path / "tb")
+    assert result.exit_code == 0, result.output
+    records = read_tuebingen(tmp_path / "tb", with_truth=True)
+    _, y = make_pairs(3, n_points=25, random_state=0)
+    assert [r.truth for r in records] == y.tolist()
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--mechanism", "foo"], ["unknown mechanism 'foo'", "valid: spline, linear", "mix"]),
+    (["--kinds", "causal,weird"], ["unknown kind 'weird'", "causal, independent, confounded"]),
+    (["--cause", "beta"], ["unknown cause 'beta'", "gmm"]),
+    (["--n-pairs", "0"], ["n_pairs must be >= 1"]),
+    (["--n-points", "1"], ["n_points must be >= 2"]),
+    (["--n-points", "1:10"], ["n_points must be >= 2"]),
+    (["--n-points", "10:5"], ["malformed n_points range 10:5"]),
+    (["--n-points", "5:"], ["malformed n_points '5:'"]),
+    (["--n-points", "a:b"], ["malformed n_points 'a:b'"]),
+    (["--format", "parquet"], ["unknown format 'parquet'", "npz, cepc, tuebingen"]),
+    (["--mechanism", "mix", "--mechanism-weights", "nn"], ["malformed --mechanism-weights"]),
+    (["--seed", "-1"], ["seed must be in"]),
+    (["--format", "tuebingen", "--kinds", "causal,independent"], ["tuebingen format cannot store"]),
+])
+def test_generate_bad_input(tmp_path, args, fragments):
+    _assert_bad_input(_run("generate", *args, "--out", tmp_path / "o.npz"), *fragments)
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_generate_unwritable_output(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    _assert_bad_input(_run("generate", "--n-pairs", 2, "--out", blocker / "o.npz"),
+                      "cannot write to", "is not a folder")
+    _assert_bad_input(_run("generate", "--n-pairs", 2, "--out", tmp_path), "it is a folder")
+    _assert_bad_input(_run("generate", "--n-pairs", 2, "--format", "tuebingen", "--out", blocker),
+                      "not a folder")
+
+
+def test_plot_pairs(tmp_path):
+    data = tmp_path / "p.npz"
+    assert _run("generate", "--n-pairs", 6, "--n-points", 40, "--mechanism", "mix",
+                "--out", data).exit_code == 0
+    out = tmp_path / "grid.png"
+    result = _run("plot-pairs", data, "--out", out, "--n", 4)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_pairs_bad_input(tmp_path):
+    data = tmp_path / "p.npz"
+    _run("generate", "--n-pairs", 2, "--n-points", 10, "--out", data)
+    _assert_bad_input(_run("plot-pairs", tmp_path / "missing.npz", "--out", tmp_path / "g.png"),
+                      "no such file")
+    (tmp_path / "junk.npz").write_text("junk")
+    _assert_bad_input(_run("plot-pairs", tmp_path / "junk.npz", "--out", tmp_path / "g.png"),
+                      "not a readable .npz")
+    _assert_bad_input(_run("plot-pairs", data, "--out", tmp_path / "g.png", "--n", 0), "--n must be >= 1")
+    blocker = tmp_path / "f"
+    blocker.write_text("x")
+    _assert_bad_input(_run("plot-pairs", data, "--out", blocker / "g.png"), "is not a folder")
