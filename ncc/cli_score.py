@@ -103,7 +103,7 @@ def _guarded(run):
 # ----------------------------------------------------------------------------- ncc score
 def score(
     input: Annotated[Path, typer.Argument(help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to OUTPUT + ".json".")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to OUTPUT.json, e.g. scores.csv.json.")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
