@@ -35,6 +35,8 @@ class PairConfig:
     kind_weights: tuple[float, ...] | None = None  # over `kinds`; None: equal
     discretize_prob: float = 0.0  # per pair: the cause is integer-valued with many ties
     quantize_prob: float = 0.0  # per variable: observed values rounded (either x or y)
+    # per causal pair: a hidden common cause also drives x and y (Mooij's SIM-c); label kept
+    confounder_prob: float = 0.0
 
     @property
     def ragged(self) -> bool:
@@ -137,7 +139,7 @@ def _check_prob(p, what: str) -> float:
 
 def make_config(*, n_points=1000, mechanism="spline", mechanism_weights=None, cause="gmm",
                 cause_weights=None, noise=None, kinds="causal", kind_weights=None,
-                discretize_prob=0.0, quantize_prob=0.0) -> PairConfig:
+                discretize_prob=0.0, quantize_prob=0.0, confounder_prob=0.0) -> PairConfig:
     """Validate and normalise options into a :class:`PairConfig` (raises ValueError)."""
     _check_name(mechanism, (*MECHANISMS, MIX), "mechanism")
     _check_name(cause, (*CAUSES, MIX), "cause")
@@ -160,6 +162,7 @@ def make_config(*, n_points=1000, mechanism="spline", mechanism_weights=None, ca
         noise=noise, kinds=kinds, kind_weights=kind_weights,
         discretize_prob=_check_prob(discretize_prob, "discretize_prob"),
         quantize_prob=_check_prob(quantize_prob, "quantize_prob"),
+        confounder_prob=_check_prob(confounder_prob, "confounder_prob"),
     )
 
 

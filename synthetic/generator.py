@@ -8,16 +8,24 @@ Label encoding (``y``):
   independent) or a *confounded* pair (x <- z -> y).  Only produced when ``kinds``
   asks for them.
 
-How a pair is made: a cause z is drawn (``cause``, standardised, optionally
-discretised); the effect is ``mechanism(z)``.  A causal pair is (z, effect).  An
-independent pair is (z, effect with its points shuffled), so both marginals look like
-those of a causal pair but the dependence is gone.  A confounded pair is
-(mechanism(z), mechanism'(z)), two effects of one hidden cause, same family, independent
-parameters.  Both variables are standardised per pair, then the columns of a random half
-of the causal pairs (exactly half, rounded at random when their number is odd) are
-swapped, with the label 0; "no link" pairs are swapped with probability 1/2 and keep the
-label -1.  Finally each output column is, with probability ``quantize_prob``, rounded to a
-coarse grid (and standardised again).
+How a pair is made:
+
+1. A cause z is drawn (``cause``), standardised, and optionally discretised.
+2. The effect is ``mechanism(z)`` (one family per pair, see :mod:`synthetic.mechanisms`).
+3. By kind:
+   - a causal pair is (z, effect);
+   - an independent pair is (z, effect with its points shuffled), so both marginals
+     look like those of a causal pair but the dependence is gone;
+   - a confounded pair is (mechanism(z), mechanism'(z)): two effects of one hidden
+     cause, same family, independent parameters.
+4. With ``confounder_prob``, some causal pairs also get a hidden confounder c, as in
+   Mooij et al.'s SIM-c: x = std(z + a g(c)), y = std(mechanism(x)) + b h(c), with g, h
+   random splines and a, b ~ U[0.3, 1].  x still causes y, so the label is kept.
+5. Both variables are standardised per pair.  The columns of a random half of the causal
+   pairs (exactly half; the odd one out by a coin flip) are swapped, with the label 0.
+   "No link" pairs are swapped with probability 1/2 and keep the label -1.
+6. Each output column is, with probability ``quantize_prob``, rounded to a coarse grid
+   (and standardised again).
 
 Reproducibility: the output is a function of ``(random_state, config, n_pairs)`` only.
 One root seed is drawn from ``sklearn.utils.check_random_state(random_state)``; it seeds
@@ -42,6 +50,7 @@ from synthetic.causes import CAUSES, discretise, sample_causes
 from synthetic.config import KINDS, MIX, PairConfig, check_n_pairs, make_config, probabilities
 from synthetic.mechanisms import MECHANISM_FUNCTIONS, MECHANISMS
 from synthetic.noise import NOISES
+from synthetic.splines import random_splines
 
 # Points per chunk: large enough to amortise numpy's per-call overhead, small enough for
 # the working arrays to stay in cache.  Changing it changes the output for a given seed.
@@ -62,6 +71,7 @@ class Plan:
     noise: np.ndarray  # index into NOISES
     discrete: np.ndarray  # bool: the cause is discretised
     quantize: np.ndarray  # bool (n, 2): output column 0 / 1 is rounded
+    hidden: np.ndarray  # bool: causal pair with an extra hidden confounder
     sizes: np.ndarray  # points per pair
     reversed: np.ndarray  # bool: columns swapped (effect first)
 
@@ -80,6 +90,7 @@ class Plan:
             "noise": np.asarray(NOISES)[self.noise],
             "discretized": self.discrete.copy(),
             "quantized": self.quantize.copy(),
+            "hidden_confounder": self.hidden.copy(),
             "reversed": self.reversed.copy(),
             "n_points": self.sizes.copy(),
         }
@@ -120,6 +131,7 @@ def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Pla
     kind = np.asarray([KINDS.index(k) for k in config.kinds], dtype=np.int8)[kind_pos]
     discrete = rng.random(n_pairs) < config.discretize_prob
     quantize = rng.random((n_pairs, 2)) < config.quantize_prob
+    hidden = (rng.random(n_pairs) < config.confounder_prob) & (kind == CAUSAL)
     if config.ragged:
         low, high = config.n_points
         sizes = np.floor(np.exp(rng.uniform(np.log(low), np.log(high + 1), size=n_pairs)))
@@ -132,7 +144,7 @@ def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Pla
     n_rev = len(causal) // 2 + (len(causal) % 2 == 1 and rng.random() < 0.5)
     reversed_[causal] = False
     reversed_[rng.permutation(causal)[:n_rev]] = True
-    return Plan(family, kind, cause, noise, discrete, quantize, sizes, reversed_)
+    return Plan(family, kind, cause, noise, discrete, quantize, hidden, sizes, reversed_)
 
 
 def chunk_bounds(sizes: np.ndarray) -> list[tuple[int, int]]:
@@ -152,6 +164,18 @@ def _stream(entropy: list[int], *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=key)))
 
 
+def _confound(z, layout, rows, cause_codes, rng):
+    """Mix a hidden confounder c into the causes ``rows``: returns the new causes and the
+    term b h(c) that the caller adds to their (standardised) effects."""
+    sub = layout.subset(rows)
+    c = sample_causes(sub, cause_codes, np.zeros(len(rows), dtype=bool), rng)
+    g, h = (standardise(sub, f) for f in random_splines(c, sub, rng, 2))
+    a, b = (sub.expand(rng.uniform(0.3, 1.0, size=len(rows))) for _ in range(2))
+    z = z.copy()
+    layout.put(z, rows, standardise(sub, layout.take(z, rows) + a * g))
+    return z, b * h
+
+
 def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
     n = len(plan.sizes)
     layout = RaggedLayout(plan.sizes) if config.ragged else DenseLayout(n, config.n_points)
@@ -162,7 +186,13 @@ def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
         sub = layout.subset(rows)
         kind, noise = plan.kind[rows], plan.noise[rows]
         z = sample_causes(sub, plan.cause[rows], plan.discrete[rows], rng)
+        hidden = np.flatnonzero(plan.hidden[rows])
+        if len(hidden):
+            z, confounding = _confound(z, sub, hidden, plan.cause[rows][hidden], rng)
         effect = mechanism(z, sub, rng, noise)
+        if len(hidden):
+            hsub = sub.subset(hidden)
+            sub.put(effect, hidden, standardise(hsub, sub.take(effect, hidden)) + confounding)
         first = z
         conf = np.flatnonzero(kind == CONFOUNDED)
         if len(conf):
@@ -218,7 +248,8 @@ def generate(n_pairs: int, config: PairConfig, random_state=None, progress=None)
 
 def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None, cause="gmm",
                noise=None, kinds="causal", mechanism_weights=None, cause_weights=None,
-               kind_weights=None, discretize_prob=0.0, quantize_prob=0.0, return_info=False):
+               kind_weights=None, discretize_prob=0.0, quantize_prob=0.0, confounder_prob=0.0,
+               return_info=False):
     """Draw ``n_pairs`` synthetic cause-effect pairs.
 
     Parameters
@@ -250,9 +281,12 @@ def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None,
         Probability per observed variable (x or y, independently) that it is rounded to a
         coarse grid; unlike ``discretize_prob`` it also hits effects, so "discrete" does not
         give the cause away.
+    confounder_prob : float
+        Probability per causal pair of an extra hidden confounder of x and y (the pair
+        stays causal and keeps its label; see the module docstring).
     return_info : bool
         Also return a dict of per-pair arrays: mechanism, kind, cause, noise (names),
-        discretized, quantized (n, 2), reversed, n_points.
+        discretized, quantized (n, 2), hidden_confounder, reversed, n_points.
 
     Returns
     -------
@@ -267,6 +301,6 @@ def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None,
                          mechanism_weights=mechanism_weights, cause=cause,
                          cause_weights=cause_weights, noise=noise, kinds=kinds,
                          kind_weights=kind_weights, discretize_prob=discretize_prob,
-                         quantize_prob=quantize_prob)
+                         quantize_prob=quantize_prob, confounder_prob=confounder_prob)
     X, y, info = generate(n_pairs, config, random_state)
     return (X, y, info) if return_info else (X, y)

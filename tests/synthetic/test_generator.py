@@ -38,7 +38,7 @@ def test_range_with_equal_bounds():
 def test_every_family_and_cause_is_finite_and_standardised(mechanism, cause):
     X, y = make_pairs(6, n_points=200, mechanism=mechanism, cause=cause, random_state=3,
                       kinds="causal,independent,confounded", discretize_prob=0.5,
-                      quantize_prob=0.3, noise="mix")
+                      quantize_prob=0.3, noise="mix", confounder_prob=0.5)
     assert np.isfinite(X).all()
     std = X.std(axis=1)
     # a variable is standardised, or (degenerate, e.g. one rounded value) all zeros
@@ -158,7 +158,7 @@ def test_quantize_hits_either_column():
 def test_info_fields():
     _, y, info = make_pairs(5, n_points=(3, 9), random_state=13, return_info=True)
     assert set(info) == {"mechanism", "kind", "cause", "noise", "discretized", "quantized",
-                         "reversed", "n_points"}
+                         "hidden_confounder", "reversed", "n_points"}
     assert all(len(v) == 5 for v in info.values())
 
 
@@ -197,3 +197,18 @@ def test_public_names():
     assert synthetic.MECHANISMS[0] == "spline" and len(synthetic.MECHANISMS) == 11
     assert synthetic.CAUSES == ("gmm", "uniform", "student_t", "lognormal")
     assert synthetic.KINDS == ("causal", "independent", "confounded")
+
+
+def test_hidden_confounder_keeps_causal_labels():
+    X, y, info = make_pairs(40, n_points=300, mechanism="mix", confounder_prob=0.5,
+                            kinds="causal,independent", random_state=14, return_info=True)
+    hidden = info["hidden_confounder"]
+    assert hidden.any() and not hidden.all()
+    assert (info["kind"][hidden] == "causal").all() and (y[hidden] >= 0).all()
+    assert np.isfinite(X).all()
+    np.testing.assert_allclose(X.std(axis=1), 1, atol=1e-3)
+    # without the option nothing is confounded, and nothing else changes in the plan
+    _, y0, info0 = make_pairs(40, n_points=300, mechanism="mix", kinds="causal,independent",
+                              random_state=14, return_info=True)
+    assert not info0["hidden_confounder"].any()
+    np.testing.assert_array_equal(y0, y)

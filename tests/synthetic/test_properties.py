@@ -15,12 +15,12 @@ size_st = st.one_of(st.integers(2, 120),
        mechanism=st.sampled_from([*MECHANISMS, "mix"]), cause=st.sampled_from([*CAUSES, "mix"]),
        noise=st.sampled_from([None, *NOISES, "mix"]), kinds=kinds_st,
        discretize_prob=st.sampled_from([0.0, 0.5, 1.0]), quantize_prob=st.sampled_from([0.0, 0.5]),
-       seed=st.integers(0, 2**32 - 1))
+       confounder_prob=st.sampled_from([0.0, 1.0]), seed=st.integers(0, 2**32 - 1))
 def test_any_configuration(n_pairs, n_points, mechanism, cause, noise, kinds, discretize_prob,
-                           quantize_prob, seed):
+                           quantize_prob, confounder_prob, seed):
     X, y, info = make_pairs(n_pairs, n_points=n_points, mechanism=mechanism, cause=cause,
                             noise=noise, kinds=kinds, discretize_prob=discretize_prob,
-                            quantize_prob=quantize_prob, random_state=seed, return_info=True)
+                            quantize_prob=quantize_prob, confounder_prob=confounder_prob, random_state=seed, return_info=True)
     pairs = X if isinstance(X, list) else list(X)
     assert len(pairs) == n_pairs == len(y)
     for pair, size in zip(pairs, info["n_points"]):
