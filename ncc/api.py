@@ -1,0 +1,182 @@
+"""The Python API: score pairs with an NCC model, load and save models.
+
+    >>> import ncc
+    >>> ncc.causal_score(x, y)                 # P(x -> y) with the shipped model
+    >>> ncc.score_pairs([pair1, pair2, ...])   # many (n_i, 2) arrays, batched
+    >>> model = ncc.load("my-model.safetensors"); ncc.score_pairs(pairs, model)
+
+``model`` is everywhere ``None`` (the shipped default model), a path to a model file, or a model
+object (:class:`~ncc.model.NCC` / :class:`~ncc.model.NCCEnsemble`).
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from ncc.data import as_pair_array, pad_pairs, size_sorted_chunks, subsample_indices
+from ncc.model import NCC, NCCEnsemble
+from ncc.serialization import DEFAULT_MODEL_PATH, ModelFileError, load_model, save_model
+
+__all__ = ["causal_score", "score_pairs", "load", "save", "resolve_model", "ModelFileError",
+           "DEFAULT_MODEL_PATH", "MAX_PADDED_POINTS"]
+
+Model = Union[NCC, NCCEnsemble]
+ModelLike = Union[None, str, os.PathLike, NCC, NCCEnsemble]
+
+#: Points (after padding) per scoring chunk; bounds memory (float64: 16 bytes a point).
+MAX_PADDED_POINTS = 1 << 19
+
+
+def load(path: Union[None, str, os.PathLike] = None, device: Union[str, torch.device] = "cpu") -> Model:
+    """Load a model file (safetensors; never pickle). ``None``: the shipped default model.
+
+    Raises :class:`ncc.serialization.ModelFileError` (a ValueError) naming the path when the file
+    is missing, corrupt or carries a pickle payload.
+    """
+    return load_model(DEFAULT_MODEL_PATH if path is None else path, device=device)
+
+
+def save(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
+    """Save a model as safetensors (+ ``metadata`` as a JSON sidecar ``PATH.json``)."""
+    return save_model(model, path, metadata)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Model:
+    return load_model(path)
+
+
+def resolve_model(model: ModelLike = None) -> Model:
+    """A model object for ``model``: None → the shipped model, a path → that file (both cached
+    until the file changes), a model object → itself."""
+    if isinstance(model, (NCC, NCCEnsemble)):
+        return model
+    if model is None:
+        model = DEFAULT_MODEL_PATH
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be None, a path or an NCC model, got {type(model).__name__}")
+    path = Path(model)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_model(path)  # raises the ModelFileError that names the problem
+    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _as_pairs(pairs) -> list[np.ndarray]:
+    """Validate every pair; a 3-D array is checked in one go."""
+    if isinstance(pairs, np.ndarray) and pairs.ndim == 3:
+        if pairs.shape[-1] != 2:
+            raise ValueError(f"pairs: expected an array of shape (n_pairs, n_points, 2), got {pairs.shape}")
+        array = as_pair_array(pairs.reshape(-1, 2), "pairs", min_points=0)
+        if pairs.shape[1] < 2:
+            raise ValueError(f"pairs: each pair needs at least 2 points, got {pairs.shape[1]}")
+        return list(array.reshape(pairs.shape))
+    if isinstance(pairs, np.ndarray) and pairs.ndim == 2:
+        raise ValueError("pairs: got one (n, 2) array; pass a list of pairs (or use causal_score)")
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__len__"):
+        raise ValueError(f"pairs: expected a sequence of (n, 2) arrays, got {type(pairs).__name__}")
+    return [as_pair_array(p, f"pairs[{i}]") for i, p in enumerate(pairs)]
+
+
+def score_pairs(
+    pairs: Union[Sequence[np.ndarray], np.ndarray],
+    model: ModelLike = None,
+    *,
+    batch_size: int = 512,
+    max_points: Optional[int] = None,
+    n_subsamples: Optional[int] = None,
+    random_state: int = 0,
+    return_constant: bool = False,
+):
+    """Score many pairs: the probability that column 0 causes column 1, for each pair.
+
+    Parameters
+    ----------
+    pairs : sequence of (n_i, 2) arrays (any sizes), or one (n_pairs, n_points, 2) array.
+        Finite numbers only: NaN/inf, wrong shapes or fewer than 2 points raise ValueError naming
+        the pair (clean data first; ``ncc score`` does it for files).
+    model : None (shipped model), a model file path, or a loaded model.
+    batch_size : pairs per forward pass. Pairs are sorted by size first, to limit padding; the
+        result does not depend on the batching (equal to scoring one by one, to ~1e-6).
+    max_points : pairs with more points are scored as the mean over ``n_subsamples`` random
+        subsamples of ``max_points`` points. Default: the model's (``NCCConfig.max_points``, 5000).
+    n_subsamples : default: the model's (``NCCConfig.n_subsamples``, 8).
+    random_state : int seeding the subsamples (with the pair's size, so a pair gets the same
+        subsamples alone or in a batch, and so does its reversal).
+    return_constant : also return a boolean array, True where a variable is constant (score 0.5).
+
+    Returns
+    -------
+    scores : float64 array (n_pairs,), in [0, 1]; ``score(y, x) = 1 - score(x, y)``.
+    """
+    net = resolve_model(model)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    max_points = net.config.max_points if max_points is None else int(max_points)
+    n_subsamples = net.config.n_subsamples if n_subsamples is None else int(n_subsamples)
+    if max_points < 2 or n_subsamples < 1:
+        raise ValueError(f"need max_points >= 2 and n_subsamples >= 1, got {max_points}, {n_subsamples}")
+    arrays = _as_pairs(pairs)
+    n_pairs = len(arrays)
+    if n_pairs == 0:
+        empty = np.zeros(0, dtype=np.float64)
+        return (empty, np.zeros(0, dtype=bool)) if return_constant else empty
+
+    # One scoring item per pair, or n_subsamples items for a pair above max_points.
+    items, owner = [], []
+    constant = np.zeros(n_pairs, dtype=bool)
+    whole = np.ones(n_pairs, dtype=bool)  # pairs scored in one piece
+    for i, pair in enumerate(arrays):
+        if len(pair) > max_points:
+            whole[i] = False
+            constant[i] = bool((pair.max(0) == pair.min(0)).any())
+            for idx in subsample_indices(len(pair), max_points, n_subsamples, random_state):
+                items.append(pair[idx])
+                owner.append(i)
+        else:
+            items.append(pair)
+            owner.append(i)
+    owner = np.asarray(owner)
+
+    device = next(net.parameters()).device
+    item_scores = np.empty(len(items), dtype=np.float64)
+    item_constant = np.empty(len(items), dtype=bool)
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            for chunk in size_sorted_chunks([len(p) for p in items], batch_size, MAX_PADDED_POINTS):
+                points, mask = pad_pairs([items[j] for j in chunk], torch.float64, device)
+                scores, flags = net.score(points, mask)
+                item_scores[chunk] = scores.cpu().numpy()
+                item_constant[chunk] = flags.cpu().numpy()
+    finally:
+        net.train(was_training)
+
+    totals = np.bincount(owner, weights=item_scores, minlength=n_pairs)
+    counts = np.bincount(owner, minlength=n_pairs)
+    result = totals / counts
+    flagged = np.bincount(owner, weights=item_constant, minlength=n_pairs) > 0
+    constant[whole] = flagged[whole]  # (subsampled pairs were checked whole, above)
+    return (result, constant) if return_constant else result
+
+
+def causal_score(x, y, model: ModelLike = None, **kwargs) -> float:
+    """P(x → y) for one pair of 1-D samples of equal length (see :func:`score_pairs`)."""
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"x and y must be 1-D, got shapes {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    try:
+        pair = np.column_stack([x, y])
+    except Exception as exc:
+        raise ValueError(f"x and y must be numeric ({exc})") from None
+    return float(score_pairs([as_pair_array(pair, "(x, y)")], model, **kwargs)[0])

@@ -1,0 +1,194 @@
+"""NCC model files: safetensors only, so loading a model can never run code.
+
+File layout (``MODEL.safetensors``):
+
+* tensors ``members.{k}.{name}``: the state dict of ensemble member k (a single network is an
+  ensemble of one);
+* header metadata (strings): ``format = "ncc-model"``, ``format_version``, ``config`` (the
+  :class:`~ncc.model.NCCConfig` as JSON), ``n_members``, ``ncc_version``.
+
+Training metadata (generator config, seed, steps, held-out metrics, command line, ...) goes in a
+JSON sidecar with the same stem: ``MODEL.json``. The sidecar is informative; the safetensors file
+alone is enough to load the model.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+
+from ncc._version import __version__
+from ncc.model import NCC, NCCConfig, NCCEnsemble
+
+__all__ = [
+    "ModelFileError",
+    "DEFAULT_MODEL_PATH",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "save_model",
+    "load_model",
+    "metadata_path",
+    "read_metadata",
+    "write_json_atomic",
+]
+
+FORMAT = "ncc-model"
+FORMAT_VERSION = 1
+#: The shipped default model, used wherever ``model=None``.
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "pretrained" / "ncc-default.safetensors"
+
+Model = Union[NCC, NCCEnsemble]
+
+# First bytes of files that unpickle: a pickle stream (protocol >= 2) and torch.save's zip archive.
+_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, corrupt, or not a safe NCC model file. The message names the path."""
+
+    def __init__(self, path: Union[str, os.PathLike], problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"model file {str(path)!r}: {problem}")
+
+
+def metadata_path(path: Union[str, os.PathLike]) -> Path:
+    """The JSON sidecar of a model file."""
+    return Path(path).with_suffix(".json")
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path: Union[str, os.PathLike], data: dict) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+    _atomic_write(Path(path), write)
+
+
+def save_model(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
+    """Save ``model`` (an NCC or an NCCEnsemble) to ``path`` (+ ``metadata`` as a JSON sidecar)."""
+    from safetensors.torch import save_file
+
+    if not isinstance(model, (NCC, NCCEnsemble)):
+        raise TypeError(f"expected an NCC or NCCEnsemble, got {type(model).__name__}")
+    path = Path(path)
+    tensors = {
+        f"members.{k}.{name}": tensor.detach().cpu().contiguous()
+        for k, member in enumerate(model.members)
+        for name, tensor in member.state_dict().items()
+    }
+    header = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "config": json.dumps(model.config.to_dict()),
+        "n_members": str(len(model.members)),
+        "ncc_version": __version__,
+    }
+    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+    if metadata is not None:
+        write_json_atomic(metadata_path(path), metadata)
+    return path
+
+
+def read_metadata(path: Union[str, os.PathLike]) -> Optional[dict]:
+    """The JSON sidecar of a model file, or None when there is none (or it is unreadable)."""
+    sidecar = metadata_path(path)
+    try:
+        with open(sidecar, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _check_not_pickle(path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except IsADirectoryError:
+        raise ModelFileError(path, "is a directory, not a model file") from None
+    except FileNotFoundError:
+        raise ModelFileError(path, "no such file") from None
+    except OSError as exc:
+        raise ModelFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise ModelFileError(path, "is empty")
+    if head.startswith(_PICKLE_MAGIC):
+        raise ModelFileError(path, "is a pickle / torch.save file; refused without loading it, because "
+                                   "unpickling can run arbitrary code (NCC model files are safetensors)")
+
+
+def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] = "cpu") -> Model:
+    """Load a model file written by :func:`save_model`; never unpickles anything.
+
+    Returns an :class:`NCC` (one member) or an :class:`NCCEnsemble`, in eval mode, with the sidecar
+    metadata (or None) in ``model.metadata`` and the file in ``model.source_path``.
+    Raises :class:`ModelFileError` for a missing, corrupt, foreign or pickle file.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if path == DEFAULT_MODEL_PATH and not path.exists():
+        raise ModelFileError(path, "the default pretrained model is not installed; pass a model file "
+                                   "(model=... / --model PATH) or build it with `ncc train` (see README)")
+    _check_not_pickle(path)
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            header = fh.metadata() or {}
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}
+    except Exception as exc:  # safetensors raises its own error types for every kind of damage
+        raise ModelFileError(path, f"not a valid safetensors file ({exc})") from None
+    if header.get("format") != FORMAT:
+        raise ModelFileError(path, f"not an NCC model file (safetensors metadata 'format' is "
+                                   f"{header.get('format')!r}, expected {FORMAT!r})")
+    try:
+        version = int(header["format_version"])
+        config = NCCConfig.from_dict(json.loads(header["config"]))
+        n_members = int(header["n_members"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelFileError(path, f"corrupt NCC metadata ({exc})") from None
+    if version > FORMAT_VERSION:
+        raise ModelFileError(path, f"format version {version} is newer than this ncc ({FORMAT_VERSION}); "
+                                   "upgrade ncc")
+    if n_members < 1:
+        raise ModelFileError(path, f"corrupt NCC metadata (n_members={n_members})")
+    members = []
+    for k in range(n_members):
+        prefix = f"members.{k}."
+        state = {key[len(prefix):]: t for key, t in tensors.items() if key.startswith(prefix)}
+        member = NCC(config)
+        try:
+            member.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ModelFileError(path, f"weights do not match the stored config (member {k}: {first})") from None
+        members.append(member)
+    expected = sum(len(m.state_dict()) for m in members)
+    if expected != len(tensors):
+        raise ModelFileError(path, f"holds {len(tensors)} tensors, expected {expected}")
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ModelFileError(path, f"tensor {key!r} holds NaN or infinite values")
+    model: Model = members[0] if n_members == 1 else NCCEnsemble(members)
+    model = model.to(device).eval()
+    model.metadata = read_metadata(path)
+    model.source_path = str(path)
+    return model
