@@ -21,7 +21,7 @@ from ncc._version import __version__
 from vision._io import write_json_atomic
 from vision.annotations import Box, Dataset, load_dataset
 from vision.backbones import Backbone, build_backbone
-from vision.masks import box_pixel_span, context_only, object_only
+from vision.masks import box_pixel_span
 from vision.preprocess import Preprocessing, decode_image, normalize, resize_and_crop
 from vision.store import FeatureStore, parse_shard, plan_chunks, shard_images
 
@@ -68,17 +68,29 @@ def image_versions(image: torch.Tensor, boxes_by_category: Sequence[tuple[int, S
                    ) -> tuple[torch.Tensor, list[int]]:
     """Stack ``[original, context_1, object_1, context_2, object_2, ...]`` for one decoded image.
 
-    Categories whose boxes cover no pixel of the actual image are left out (their indices are
-    not returned), so a wrong declared image size cannot produce a fake intervention.
+    Same pixels as :func:`vision.masks.context_only` / :func:`vision.masks.object_only`, written
+    straight into one channels-last uint8 block (no intermediate copies; the layout the fast
+    resize wants). Categories whose boxes cover no pixel of the actual image are left out (their
+    indices are not returned), so a wrong declared image size cannot produce a fake intervention.
     """
     height, width = image.shape[-2:]
-    versions, kept = [image], []
+    spans, kept = [], []
     for cat, boxes in boxes_by_category:
-        if not any(box_pixel_span(b, height, width) for b in boxes):
-            continue
-        versions += [context_only(image, boxes), object_only(image, boxes)]
-        kept.append(cat)
-    return torch.stack(versions), kept
+        s = [sp for sp in (box_pixel_span(b, height, width) for b in boxes) if sp is not None]
+        if s:
+            spans.append(s)
+            kept.append(cat)
+    out = torch.empty((1 + 2 * len(kept), 3, height, width), dtype=image.dtype,
+                      memory_format=torch.channels_last)
+    out[0] = image
+    for j, cat_spans in enumerate(spans):
+        ctx, obj = out[1 + 2 * j], out[2 + 2 * j]
+        ctx.copy_(image)
+        obj.zero_()
+        for r0, r1, c0, c1 in cat_spans:
+            ctx[:, r0:r1, c0:c1] = 0
+            obj[:, r0:r1, c0:c1] = image[:, r0:r1, c0:c1]
+    return out, kept
 
 
 class ImageVersionsDataset(torch.utils.data.Dataset):

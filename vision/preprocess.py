@@ -5,8 +5,8 @@
 3. scale to [0, 1];
 4. normalise with the ImageNet mean and std.
 
-Steps 1–2 run on uint8 tensors in DataLoader workers (torch's antialiased uint8 resize is fast
-and matches PIL's to within one grey level); steps 3–4 run batched in the main process.
+Steps 1–2 run on uint8 channels-last tensors in DataLoader workers (torch's antialiased uint8
+resize is fast on that layout and matches PIL's to within one grey level); steps 3–4 run batched in the main process.
 These are the same operations as torchvision's ``weights.transforms()`` except for the resize
 size (torchvision resizes to 256 before the 224 crop; the paper resizes to 224).
 """
@@ -53,20 +53,18 @@ class Preprocessing:
 
 
 def decode_image(path: str) -> torch.Tensor:
-    """Read an image file as a ``(3, H, W)`` uint8 RGB tensor, stored orientation (no EXIF rotation,
-    since box coordinates refer to the stored pixels)."""
-    from torchvision.io import ImageReadMode, decode_image as tv_decode, read_file
+    """Read an image file as a ``(3, H, W)`` uint8 RGB tensor in the stored orientation (no EXIF
+    rotation: box coordinates refer to the stored pixels).
 
-    try:
-        return tv_decode(read_file(path), mode=ImageReadMode.RGB)
-    except (RuntimeError, ValueError):
-        pass  # formats torchvision cannot decode: let PIL try before calling the file corrupt
+    The tensor is a view of PIL's ``(H, W, 3)`` buffer, i.e. channels-last in memory, which is
+    the layout torch's fast uint8 antialiased resize wants.
+    """
     import numpy as np
     from PIL import Image
 
     with Image.open(path) as im:
         arr = np.asarray(im.convert("RGB"))
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(arr.copy() if not arr.flags.writeable else arr).permute(2, 0, 1)
 
 
 def resize_and_crop(images: torch.Tensor, prep: Preprocessing) -> torch.Tensor:

@@ -1,0 +1,135 @@
+"""`ncc vision ...` end to end on tiny generated datasets with a random-init resnet18 and a tiny NCC."""
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ncc.cli import app
+from tests.vision.fixtures import make_coco, make_voc, voc_xml
+
+runner = CliRunner()
+FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
+FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2"]
+
+
+def _invoke(args):
+    return runner.invoke(app, ["vision", *map(str, args)])
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_end_to_end(tmp_path, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=10)
+    out = tmp_path / "out"
+    res = _invoke(["run", "--images", img, "--annotations", ann, "--arch", "resnet18", "--out", out,
+                   "--categories", "all", "--ncc-model", tiny_ncc_model, *FAST, *FAST_ANALYSIS])
+    assert res.exit_code == 0, res.output
+    assert "RANDOM weights" in res.output and "report:" in res.output
+    for name in ("feature_scores.csv", "feature_correlations.csv", "report.json", "report.md",
+                 "ratios_by_category.png", "examples.png"):
+        assert (out / name).is_file(), name
+    rows = _read_csv(out / "feature_scores.csv")
+    assert list(rows[0]) == ["category", "feature", "causal", "anticausal", "object_ratio", "context_ratio"]
+    assert len(rows) == 3 * 512 and {r["category"] for r in rows} == {"aeroplane", "dog", "person"}
+    assert [int(r["feature"]) for r in rows[:3]] == [0, 1, 2]
+    report = json.loads((out / "report.json").read_text())
+    assert any("RANDOM WEIGHTS" in w for w in report["warnings"])
+    assert "RANDOM WEIGHTS" in (out / "report.md").read_text()
+    assert report["backbone"]["weights"]["kind"] == "random-init"
+    assert report["ncc_model"]["sha256"] and report["ncc_model"]["kind"] == "file"
+    assert report["seed"] == 0 and report["version"]
+    assert report["images"]["n_analysed"] == 10
+    # person is in every image: no label variation, so it is reported, not scored
+    assert report["categories"]["person"]["scored"] is False
+    assert report["categories"]["dog"]["n_images_with_category"] == 5
+    scored = [r for r in rows if r["category"] == "dog" and r["causal"] != "nan"]
+    assert scored and all(0 <= float(r["causal"]) <= 1 for r in scored)
+    assert all(abs(float(r["causal"]) + float(r["anticausal"]) - 1) < 1e-6 for r in scored)
+    for key in ("ncc", "correlation", "abs_correlation"):
+        assert set(report["results"][key]) == {"per_category", "object", "context"}
+    assert report["results"]["ncc"]["object"]["n_categories"] == 2
+    assert report["results"]["ncc"]["per_category"]["dog"]["n_top"] == 5
+
+
+def test_extract_in_shards_then_analyze(tmp_path, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=8)
+    feats = tmp_path / "feats"
+    for shard in ("2/2", "1/2"):
+        res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", feats, "--shard", shard,
+                       "--categories", "dog,airplane", "--background-images", *FAST])
+        assert res.exit_code == 0, res.output
+    res = _invoke(["analyze", "--features", feats, "--out", tmp_path / "out", "--ncc-model", tiny_ncc_model,
+                   "--classifier", "logreg", "--top-percent", "2", "--no-figures", *FAST_ANALYSIS])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["images"]["n_analysed"] == 8 and report["images"]["n_background"] == 3  # images 1, 5, 7
+    assert report["config"]["top_percent"] == 2.0 and report["classifier"]["kind"] == "logreg"
+    assert report["results"]["ncc"]["per_category"]["dog"]["n_top"] == 10
+    assert not (tmp_path / "out" / "ratios_by_category.png").exists()
+
+
+def test_separate_training_set(tmp_path, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=6)
+    timg, tann = make_coco(tmp_path / "train", n_images=8, seed=1)
+    res = _invoke(["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", "--categories", "dog",
+                   "--train-images", timg, "--train-annotations", tann, "--ncc-model", tiny_ncc_model,
+                   "--classifier", "logreg", *FAST, *FAST_ANALYSIS])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["classifier"]["training"] == "separate training set"
+    assert report["classifier"]["n_training_images"] == 8
+    # dog is in every analysed image, but the training set has negatives: the class variable varies
+    assert report["categories"]["dog"]["scored"] is True
+
+
+def test_voc_run(tmp_path, tiny_ncc_model):
+    img, ann = make_voc(tmp_path / "voc", n_images=6)
+    res = _invoke(["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out",
+                   "--ncc-model", tiny_ncc_model, *FAST, *FAST_ANALYSIS])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert list(report["categories"]) == ["cat", "dog"]
+
+
+@pytest.mark.parametrize("case", ["bad_json", "entity_bomb", "no_weights", "bad_checkpoint", "non_voc", "missing_model"])
+def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST]
+    expect = None
+    if case == "bad_json":
+        ann.write_text("{oops")
+        expect = str(ann)
+    elif case == "entity_bomb":
+        (tmp_path / "x").mkdir()
+        bomb = tmp_path / "x" / "a.xml"
+        bomb.write_text('<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "bbbb"><!ENTITY c "&b;&b;&b;">]>'
+                        "<annotation><filename>&c;</filename></annotation>")
+        args[4] = tmp_path / "x"
+        expect = "unsafe XML"
+    elif case == "no_weights":
+        args.remove("--random-init")
+        expect = "--random-init"
+    elif case == "bad_checkpoint":
+        ck = tmp_path / "ck.pth"
+        ck.write_bytes(b"garbage")
+        args += ["--weights", ck]
+        expect = str(ck)
+    elif case == "non_voc":
+        (tmp_path / "r").mkdir()
+        (tmp_path / "r" / "r1.xml").write_text(voc_xml("img000.jpg", 40, 30, [("raccoon", (2, 2, 9, 9))]))
+        args[4] = tmp_path / "r"
+        expect = "--categories all"
+    elif case == "missing_model":
+        args[0] = "analyze"
+        args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o", "--ncc-model", tmp_path / "none.safetensors"]
+        expect = "not found"
+    res = _invoke(args)
+    assert res.exit_code == 2, res.output
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    lines = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and expect in lines[0], err
+    assert "Traceback" not in res.output

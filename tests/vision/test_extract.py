@@ -1,0 +1,164 @@
+"""Extraction: an independent re-computation of §2, resume after a crash, shards, bad images."""
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from tests.vision.fixtures import make_coco
+from vision.analyze import load_features
+from vision.annotations import load_dataset
+from vision.extract import extract_features
+from vision.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing, normalize, resize_and_crop
+from vision.store import FeatureStore, StoreError
+
+SIZE = 32  # tiny inputs keep resnet18 fast on a CPU
+
+
+class _Counting(nn.Module):
+    """Wraps a backbone: counts the tensors it sees and can crash after some forward calls."""
+
+    def __init__(self, inner, crash_after=None):
+        super().__init__()
+        self.inner, self.crash_after, self.calls, self.seen = inner, crash_after, 0, 0
+
+    def forward(self, x):
+        if self.crash_after is not None and self.calls >= self.crash_after:
+            raise RuntimeError("simulated crash")
+        self.calls += 1
+        self.seen += len(x)
+        return self.inner(x)
+
+
+def _counting(backbone, crash_after=None):
+    return replace(backbone, model=_Counting(backbone.model, crash_after))
+
+
+def _run(img, ann, out, backbone, **kw):
+    kw = {"resize": SIZE, "num_workers": 0, "progress": False, "categories": "all", **kw}
+    return extract_features(img, ann, out, backbone=backbone, **kw)
+
+
+def _reference(model, path, boxes, size):
+    """§2 written independently: PIL decode, numpy blackout, torchvision PIL transforms."""
+    from torchvision import transforms as T
+
+    im = np.asarray(Image.open(path).convert("RGB")).copy()
+    h, w = im.shape[:2]
+    mask = np.zeros((h, w), bool)
+    for x, y, bw, bh in boxes:
+        mask[max(0, math.floor(y)):min(h, math.ceil(y + bh)), max(0, math.floor(x)):min(w, math.ceil(x + bw))] = True
+    ctx = im.copy()
+    ctx[mask] = 0
+    obj = np.where(mask[..., None], im, 0).astype(np.uint8)
+    tf = T.Compose([T.Resize(size), T.CenterCrop(size), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    batch = torch.stack([tf(Image.fromarray(a)) for a in (im, ctx, obj)])
+    with torch.inference_mode():
+        return model(batch).numpy()
+
+
+def test_features_match_an_independent_recomputation(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=4, size=(48, 36))
+    _run(img, ann, tmp_path / "f", resnet18_random)
+    feats = load_features(tmp_path / "f")
+    ds = feats.dataset
+    chunk = next(FeatureStore(tmp_path / "f").iter_chunks())
+    for row, i in enumerate(chunk["image_index"]):
+        rec = ds.images[i]
+        for p in np.flatnonzero(chunk["pair_image"] == i):
+            cat = ds.categories[chunk["pair_category"][p]]
+            ref = _reference(resnet18_random.model, rec.path, rec.boxes[cat], SIZE)
+            got = np.stack([chunk["original"][row], chunk["context_only"][p], chunk["object_only"][p]])
+            # PIL and torch antialiased resizes differ by at most one grey level on a few pixels
+            assert np.allclose(got, ref, rtol=0, atol=2e-2 * np.abs(ref).max())
+            assert np.corrcoef(got.ravel(), ref.ravel())[0, 1] > 0.9999
+
+
+def test_preprocessing_steps():
+    prep = Preprocessing(resize=8, crop=6)
+    img = torch.arange(3 * 10 * 20, dtype=torch.int64).reshape(3, 10, 20).remainder(256).to(torch.uint8)
+    out = resize_and_crop(img, prep)
+    assert out.shape == (3, 6, 6) and out.dtype == torch.uint8
+    x = normalize(torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2), prep)
+    for c in range(3):
+        assert x[0, c, 0, 0].item() == pytest.approx(-IMAGENET_MEAN[c] / IMAGENET_STD[c], rel=1e-6)
+        assert x[0, c, 0, 1].item() == pytest.approx((1 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], rel=1e-6)
+    with pytest.raises(ValueError, match="crop"):
+        Preprocessing(resize=8, crop=9)
+    from torchvision.models import ResNet18_Weights
+
+    assert Preprocessing.from_weights(ResNet18_Weights.IMAGENET1K_V1).mean == IMAGENET_MEAN
+
+
+def _tensors_per_image(ds, indices):
+    return sum(1 + 2 * len(ds.images[i].boxes) for i in indices)
+
+
+def test_resume_after_interruption_recomputes_nothing_finished(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=9)
+    ds = load_dataset(img, ann, "all")
+    crashing = _counting(resnet18_random, crash_after=2)  # 2 batches = 2 chunks of 2 images, then crash
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _run(img, ann, tmp_path / "f", crashing, batch_size=2, chunk_size=2)
+    prog = FeatureStore(tmp_path / "f")
+    with pytest.raises(StoreError, match="incomplete"):
+        prog.shard_progress()
+    resumed = _counting(resnet18_random)
+    summary = _run(img, ann, tmp_path / "f", resumed, batch_size=2, chunk_size=2)
+    assert summary["n_images_done_before"] == 4 and summary["n_images_processed"] == 5
+    assert resumed.model.seen == _tensors_per_image(ds, range(4, 9))  # only the unfinished images
+    # nothing is lost: the result equals an uninterrupted run
+    _run(img, ann, tmp_path / "g", resnet18_random, batch_size=2, chunk_size=2)
+    a, b = load_features(tmp_path / "f"), load_features(tmp_path / "g")
+    assert np.array_equal(a.image_index, np.arange(9)) and np.array_equal(a.original, b.original)
+    assert np.array_equal(a.ratios.object_num, b.ratios.object_num)
+    # and a third run has nothing left to do
+    idle = _counting(resnet18_random)
+    assert _run(img, ann, tmp_path / "f", idle, batch_size=2, chunk_size=2)["n_images_processed"] == 0
+    assert idle.model.seen == 0
+
+
+def test_resume_with_other_settings_is_refused(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    _run(img, ann, tmp_path / "f", resnet18_random)
+    with pytest.raises(StoreError, match="settings differ: preprocessing"):
+        _run(img, ann, tmp_path / "f", resnet18_random, resize=40)
+
+
+def test_shards_merge_into_the_same_result(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=7)
+    _run(img, ann, tmp_path / "one", resnet18_random, chunk_size=3)
+    _run(img, ann, tmp_path / "two", resnet18_random, chunk_size=3, shard="2/2")
+    with pytest.raises(StoreError, match="1/2 not extracted"):
+        load_features(tmp_path / "two")
+    _run(img, ann, tmp_path / "two", resnet18_random, chunk_size=3, shard="1/2")
+    a, b = load_features(tmp_path / "one"), load_features(tmp_path / "two")
+    assert np.array_equal(a.image_index, b.image_index)
+    assert np.allclose(a.original, b.original, atol=1e-5)
+    assert np.allclose(a.ratios.ratios()[0], b.ratios.ratios()[0], equal_nan=True)
+    with pytest.raises(StoreError, match="another split"):
+        _run(img, ann, tmp_path / "two", resnet18_random, chunk_size=3, shard="1/3")
+
+
+def test_corrupt_and_vanished_images_are_skipped_and_listed(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=5)
+    (img / "img001.jpg").write_bytes(b"\xff\xd8\xff this is not a jpeg")
+    ds = load_dataset(img, ann, "all")
+    (img / "img003.jpg").unlink()  # disappears after the annotations were read
+    summary = _run(img, ann, tmp_path / "f", resnet18_random, dataset=ds)
+    failed = {f["image"]: f["reason"] for f in summary["failed"]}
+    assert set(failed) == {"img001.jpg", "img003.jpg"}
+    assert failed["img003.jpg"] == "image file not found" and "cannot decode" in failed["img001.jpg"]
+    feats = load_features(tmp_path / "f")
+    assert feats.image_index.tolist() == [0, 2, 4]
+    assert {f["image"] for f in feats.failed} == {"img001.jpg", "img003.jpg"}
+
+
+def test_workers_give_the_same_features(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=4)
+    _run(img, ann, tmp_path / "a", resnet18_random, num_workers=0)
+    _run(img, ann, tmp_path / "b", resnet18_random, num_workers=1)
+    assert np.allclose(load_features(tmp_path / "a").original, load_features(tmp_path / "b").original, atol=1e-5)
