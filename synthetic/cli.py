@@ -6,9 +6,7 @@ exit code 2, before any work is done.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,41 +33,6 @@ def _parse_weights(text: Optional[str], option: str) -> Optional[dict]:
     return weights
 
 
-def _probe_writable(directory: Path, shown: Path) -> None:
-    """Create ``directory`` if needed and check a file can be created there."""
-    for parent in (directory, *directory.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise ValueError(f"cannot write to {shown}: {parent} is not a folder")
-            break
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ncc-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ValueError(f"cannot write to {shown}: {exc.strerror or exc}") from None
-
-
-def check_output(out: Path, fmt: str) -> None:
-    """Raise ValueError (one line) unless the output of format ``fmt`` can go to ``out``."""
-    from synthetic.io import EXPORT_FORMATS, cepc_paths
-
-    if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
-    if fmt == "tuebingen":
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"cannot write to {out}: it exists and is not a folder")
-        if out.is_dir() and any(out.glob("pair*.txt")):
-            raise ValueError(f"{out} already holds pair files; choose an empty or new folder")
-        _probe_writable(out, out)
-        return
-    target = cepc_paths(out)[0] if fmt == "cepc" else out
-    if target.is_dir():
-        raise ValueError(f"cannot write to {target}: it is a folder")
-    _probe_writable(target.parent, target)
-
-
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Output: .npz file, CEPC prefix or .csv, or Tübingen folder.")],
     n_pairs: Annotated[int, typer.Option("--n-pairs", help="Number of pairs.")] = 1000,
@@ -91,7 +54,7 @@ def generate(
     """Generate synthetic cause-effect pairs and write them to a file."""
     from synthetic.config import check_n_pairs, make_config
     from synthetic.generator import generate as run
-    from synthetic.io import export_cepc, export_tuebingen, save
+    from synthetic.io import check_output, export_cepc, export_tuebingen, save
 
     try:
         check_n_pairs(n_pairs)
@@ -136,7 +99,7 @@ def plot_pairs(
     n: Annotated[int, typer.Option("--n", help="How many pairs to draw (the first N).")] = 16,
 ) -> None:
     """Draw a grid of scatter plots of generated pairs, titled with the true direction."""
-    from synthetic.io import load
+    from synthetic.io import ensure_writable_dir, load
     from synthetic.plotting import plot_pair_grid
 
     try:
@@ -144,7 +107,7 @@ def plot_pairs(
             raise ValueError(f"--n must be >= 1, got {n}")
         if out.is_dir():
             raise ValueError(f"cannot write to {out}: it is a folder")
-        _probe_writable(out.parent, out)
+        ensure_writable_dir(out.parent, out)
         saved = load(path)
     except ValueError as exc:
         fail(str(exc))

@@ -73,9 +73,45 @@ def _check_pairs(X, y) -> tuple[list | np.ndarray, np.ndarray]:
     return X, y
 
 
+def ensure_writable_dir(directory: Path, shown: Path) -> None:
+    """Create ``directory`` if needed and check a file can be created there."""
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"cannot write to {shown}: {parent} is not a folder")
+            break
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ncc-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"cannot write to {shown}: {exc.strerror or exc}") from None
+
+
+def check_output(out: Path, fmt: str) -> None:
+    """Raise ValueError (one line) unless the output of format ``fmt`` can go to ``out``.
+
+    Called before generating (so a bad path fails fast) and again by each writer.
+    """
+    out = Path(out)
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "tuebingen":
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"cannot write to {out}: it exists and is not a folder")
+        if out.is_dir() and any(out.glob("pair*.txt")):
+            raise ValueError(f"{out} already holds pair files; choose an empty or new folder")
+        ensure_writable_dir(out, out)
+        return
+    target = cepc_paths(out)[0] if fmt == "cepc" else out
+    if target.is_dir():
+        raise ValueError(f"cannot write to {target}: it is a folder")
+    ensure_writable_dir(target.parent, target)
+
+
 def _atomic(path: Path, write) -> None:
     """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -100,6 +136,8 @@ def save(path, X, y, *, config, random_state, info: dict | None = None) -> Path:
     ``config`` is a PairConfig or a JSON-ready dict; ``random_state`` the int seed.
     """
     X, y = _check_pairs(X, y)
+    path = Path(path)
+    check_output(path, "npz")
     arrays = {"y": y.astype(np.int64),
               "meta_json": np.array(json.dumps(_metadata(config, random_state, len(y))))}
     if isinstance(X, np.ndarray):
@@ -111,7 +149,6 @@ def save(path, X, y, *, config, random_state, info: dict | None = None) -> Path:
                             else np.empty((0, 2), np.float32))
     for key, values in (info or {}).items():
         arrays[f"info_{key}"] = np.asarray(values)
-    path = Path(path)
     _atomic(path, lambda fh: np.savez(fh, **arrays))
     return path
 
@@ -164,6 +201,7 @@ def export_cepc(out, X, y, *, config, random_state, pair_ids=None) -> tuple[Path
     columns 0 and 1) and ``SampleID,Target`` (+1: A->B, -1: B->A, 0: no link).
     Sample ids are ``pair1``, ``pair2``... unless given.  Returns (pairs, targets) paths."""
     X, y = _check_pairs(X, y)
+    check_output(out, "cepc")
     pairs_path, targets_path, meta_path = cepc_paths(out)
     if pair_ids is None:
         pair_ids = [f"pair{i}" for i in range(1, len(X) + 1)]
@@ -188,10 +226,7 @@ def export_tuebingen(folder, X, y, *, config, random_state, weights=None) -> Pat
         raise ValueError("the tuebingen format cannot store pairs without a causal link "
                          "(label -1); use --format npz or cepc")
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder} exists and is not a folder")
-    if folder.is_dir() and any(folder.glob("pair*.txt")):
-        raise ValueError(f"{folder} already holds pair files; choose an empty or new folder")
+    check_output(folder, "tuebingen")
     weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     digits = max(4, len(str(len(X))))
     meta_lines = []

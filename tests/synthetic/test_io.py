@@ -129,3 +129,15 @@ def test_writers_check_shapes(tmp_path):
         save(tmp_path / "a.npz", np.zeros((2, 3, 2)), [1], config={}, random_state=0)
     with pytest.raises(ValueError, match="labels must be"):
         save(tmp_path / "a.npz", np.zeros((1, 3, 2)), [2], config={}, random_state=0)
+
+
+def test_writers_report_unwritable_paths_as_value_error(tmp_path, ragged):
+    X, y, config = ragged
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for write, target in ((save, blocker / "a.npz"), (export_cepc, blocker / "c"),
+                          (export_tuebingen, blocker)):
+        with pytest.raises(ValueError, match="cannot write to"):
+            write(target, X, y, config=config, random_state=0)
+    with pytest.raises(ValueError, match="it is a folder"):
+        save(tmp_path, X, y, config=config, random_state=0)
