@@ -33,11 +33,11 @@ def spline(x, layout: Layout, rng, noise_codes):
 
 
 def linear(x, layout: Layout, rng, noise_codes):
-    """``y = a x + sigma e`` with a = +-U[0.5, 2]."""
+    """``y = s x + sigma e`` with a random sign s = +-1 (a slope's size would vanish in
+    the final standardisation; sigma alone sets the signal-to-noise ratio)."""
     n = layout.n_pairs
-    a = rng.uniform(0.5, 2.0, size=n) * rng.choice([-1.0, 1.0], size=n)
-    e = unit_noise(layout, noise_codes, rng)
-    return layout.expand(a) * x + layout.expand(np.abs(a) * noise_scale(n, rng)) * e
+    sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    return layout.expand(sign) * x + _noise(layout, rng, noise_codes)
 
 
 def polynomial(x, layout: Layout, rng, noise_codes):
@@ -72,7 +72,7 @@ def sigmoid_mixed(x, layout: Layout, rng, noise_codes):
     b ~ logU[0.5, 5], c ~ U[-1.5, 1.5]."""
     n = layout.n_pairs
     b, c = _slope_and_centre(n, rng)
-    e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
+    e = _noise(layout, rng, noise_codes)
     return _sigmoid(layout.expand(b) * (x - layout.expand(c) + e))
 
 
@@ -121,7 +121,7 @@ def gp_mixed(x, layout: Layout, rng, noise_codes):
     omega_e = rng.standard_normal((n, N_FOURIER)) / _lengthscale(n, rng)[:, None]
     phi = rng.uniform(0.0, 2.0 * np.pi, size=(n, N_FOURIER))
     amp = rng.standard_normal((n, N_FOURIER))
-    e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
+    e = _noise(layout, rng, noise_codes)
     return _fourier_sum(x, omega, phi, amp, layout, e=e, omega_e=omega_e)
 
 
@@ -135,10 +135,16 @@ def nn(x, layout: Layout, rng, noise_codes):
     r = rng.standard_normal((n, N_HIDDEN)) * gain
     b = rng.standard_normal((n, N_HIDDEN))
     w = rng.standard_normal((n, N_HIDDEN))
-    e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
-    hidden = np.tanh(x[..., None] * layout.expand(u) + e[..., None] * layout.expand(r)
-                     + layout.expand(b))
-    return (hidden * layout.expand(w)).sum(axis=-1)
+    e = _noise(layout, rng, noise_codes)
+    out = np.zeros(layout.shape, dtype=DTYPE)
+    for h in range(N_HIDDEN):  # one unit at a time: small temporaries, fixed summation order
+        z = x * layout.expand(u[:, h])
+        z += e * layout.expand(r[:, h])
+        z += layout.expand(b[:, h])
+        np.tanh(z, out=z)
+        z *= layout.expand(w[:, h])
+        out += z
+    return out
 
 
 def post_nonlinear(x, layout: Layout, rng, noise_codes):
@@ -158,7 +164,7 @@ def multiplicative(x, layout: Layout, rng, noise_codes):
     n = layout.n_pairs
     f = standardise(layout, random_splines(x, layout, rng)[0])
     c = rng.uniform(0.0, 3.0, size=n)
-    e = unit_noise(layout, noise_codes, rng) * layout.expand(noise_scale(n, rng))
+    e = _noise(layout, rng, noise_codes)
     return (f + layout.expand(c)) * np.exp(e)
 
 
@@ -172,9 +178,14 @@ def location_scale(x, layout: Layout, rng, noise_codes):
     return f + scale * unit_noise(layout, noise_codes, rng)
 
 
-def _add_noise(f, layout: Layout, rng, noise_codes):
+def _noise(layout: Layout, rng, noise_codes):
+    """sigma e: unit-variance noise of the pair's shape times sigma ~ logU[0.02, 1]."""
     e = unit_noise(layout, noise_codes, rng)
-    return f + layout.expand(noise_scale(layout.n_pairs, rng)) * e
+    return layout.expand(noise_scale(layout.n_pairs, rng)) * e
+
+
+def _add_noise(f, layout: Layout, rng, noise_codes):
+    return f + _noise(layout, rng, noise_codes)
 
 
 MECHANISM_FUNCTIONS = {
