@@ -7,8 +7,10 @@ only when ``kinds`` asks for them).  See :mod:`synthetic.generator`.
 from synthetic.causes import CAUSES
 from synthetic.config import KINDS, PairConfig, make_config
 from synthetic.generator import generate, iter_chunks, make_pairs
+from synthetic.io import export_cepc, export_tuebingen, load, save
 from synthetic.mechanisms import MECHANISMS
 from synthetic.noise import NOISES
 
 __all__ = ["make_pairs", "generate", "iter_chunks", "make_config", "PairConfig",
+           "save", "load", "export_cepc", "export_tuebingen",
            "MECHANISMS", "CAUSES", "NOISES", "KINDS"]

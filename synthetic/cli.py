@@ -113,7 +113,8 @@ def plot_pairs(
         fail(str(exc))
     mechanisms = saved.info.get("mechanism") if saved.info else None
     try:
-        written = plot_pair_grid(saved.X, saved.y, out, n=n, mechanisms=mechanisms)
+        written = plot_pair_grid(saved.X, saved.y, out, n=n, mechanisms=mechanisms,
+                                 source=f"{path} (seed {saved.random_state})")
     except (OSError, ValueError) as exc:
         fail(f"cannot write {out}: {exc}")
     typer.echo(f"drew {min(n, len(saved.X))} pairs to {written}")

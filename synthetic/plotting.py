@@ -9,11 +9,14 @@ import numpy as np
 DIRECTION_TITLES = {1: "x → y", 0: "y → x", -1: "no link"}
 
 
-def plot_pair_grid(X, y, out, *, n: int = 16, mechanisms=None) -> Path:
+def plot_pair_grid(X, y, out, *, n: int = 16, mechanisms=None, source: str = "") -> Path:
     """Draw the first ``n`` pairs (column 0 on the horizontal axis) into ``out`` (PNG...).
 
-    ``mechanisms``, if given, adds each pair's mechanism name to its title.
+    ``mechanisms``, if given, adds each pair's mechanism name to its title; ``source``
+    (the data file) is recorded in the image's metadata with the package version.
     """
+    from ncc._version import __version__
+
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never needs a display
@@ -37,6 +40,7 @@ def plot_pair_grid(X, y, out, *, n: int = 16, mechanisms=None) -> Path:
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    metadata = {"Software": f"ncc {__version__}", "Description": f"pairs from {source}"}
+    fig.savefig(out, dpi=100, metadata=metadata if out.suffix.lower() == ".png" else None)
     plt.close(fig)
     return out
