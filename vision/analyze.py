@@ -228,9 +228,13 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
             "mean_context_ratio_all_features": _nanmean(context_ratio[k]),
         }
 
+    warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
+    if not cmp_usable.any():
+        warnings.append("no category has a class variable that varies over the analysed images, so there are no "
+                        "NCC scores and no sign tests; only the object/context ratios are reported")
     report = {
         "title": "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)",
-        "warnings": list(feats.manifest.get("backbone", {}).get("notes", [])),
+        "warnings": warnings,
         "version": __version__,
         "seed": cfg.seed,
         "config": asdict(cfg),

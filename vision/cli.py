@@ -105,12 +105,23 @@ def _do_extract(images, annotations, features, categories, split, fmt, backgroun
     return summary
 
 
+def _check_ncc_model(ncc_model: Optional[Path]) -> None:
+    """Fail before any long work if the NCC model cannot be there."""
+    if ncc_model is not None:
+        if not ncc_model.is_file():
+            fail(f"{ncc_model}: NCC model file not found")
+        return
+    from ncc.serialization import DEFAULT_MODEL_PATH
+
+    if not Path(DEFAULT_MODEL_PATH).is_file():
+        fail(f"no shipped NCC model at {DEFAULT_MODEL_PATH}; pass --ncc-model PATH (train one with `ncc train`)")
+
+
 def _do_analyze(features, out, ncc_model, classifier, folds, max_iter, top_percent, seed, examples, no_figures,
                 ncc_points, quiet, train_features=None) -> dict:
     from vision.analyze import AnalysisConfig, analyze
 
-    if ncc_model is not None and not ncc_model.is_file():
-        fail(f"{ncc_model}: NCC model file not found")
+    _check_ncc_model(ncc_model)
     try:
         cfg = AnalysisConfig(classifier=classifier.value, folds=folds, classifier_max_iter=max_iter,
                              top_percent=top_percent, seed=seed, ncc_max_points_per_call=ncc_points,
@@ -222,6 +233,7 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Extract then analyse: the whole image experiment in one command."""
+    _check_ncc_model(ncc_model)
     _warn_random(weights, random_init)
     features = features or out / "features"
     _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,

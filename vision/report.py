@@ -60,7 +60,9 @@ def _p(v: Any) -> str:
 def report_markdown(report: dict) -> str:
     lines = [f"# {report['title']}", ""]
     for w in report["warnings"]:
-        lines += [f"> **WARNING — {w}.**", ">", "> The numbers below test the pipeline, not the paper's hypothesis.", ""]
+        lines += [f"> **WARNING — {w}.**", ""]
+        if "RANDOM" in w:
+            lines[-1:] = [">", "> The numbers below test the pipeline, not the paper's hypothesis.", ""]
     b = report.get("backbone") or {}
     weights = b.get("weights", {})
     wdesc = weights.get("name") or (f"{weights.get('path')} (sha256 {weights.get('sha256', '')[:16]}…)" if weights.get("sha256") else weights.get("kind"))
