@@ -95,10 +95,11 @@ def test_voc_run(tmp_path, tiny_ncc_model):
     assert list(report["categories"]) == ["cat", "dog"]
 
 
-@pytest.mark.parametrize("case", ["bad_json", "entity_bomb", "no_weights", "bad_checkpoint", "non_voc", "missing_model"])
-def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model):
+@pytest.mark.parametrize("case", ["bad_json", "entity_bomb", "no_weights", "bad_checkpoint", "non_voc", "missing_model",
+                                  "no_default_model"])
+def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypatch):
     img, ann = make_coco(tmp_path / "ds", n_images=2)
-    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST]
+    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST, "--ncc-model", tiny_ncc_model]
     expect = None
     if case == "bad_json":
         ann.write_text("{oops")
@@ -127,6 +128,12 @@ def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model):
         args[0] = "analyze"
         args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o", "--ncc-model", tmp_path / "none.safetensors"]
         expect = "not found"
+    elif case == "no_default_model":
+        import ncc.serialization
+
+        monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", tmp_path / "absent.safetensors")
+        args = args[:-2]
+        expect = "--ncc-model"
     res = _invoke(args)
     assert res.exit_code == 2, res.output
     err = res.stderr if hasattr(res, "stderr") else res.output
