@@ -75,7 +75,7 @@ class Plan:
     sizes: np.ndarray  # points per pair
     reversed: np.ndarray  # bool: columns swapped (effect first)
 
-    def __getitem__(self, s: slice) -> "Plan":
+    def __getitem__(self, s) -> "Plan":  # a slice or an index array
         return Plan(**{k: v[s] for k, v in vars(self).items()})
 
     def labels(self) -> np.ndarray:
@@ -176,31 +176,40 @@ def _confound(z, layout, rows, cause_codes, rng):
     return z, b * h
 
 
+def _family_pairs(mechanism, plan: Plan, sub, rng):
+    """Both variables, before orientation, of pairs that share one mechanism family."""
+    kind, noise = plan.kind, plan.noise
+    z = sample_causes(sub, plan.cause, plan.discrete, rng)
+    hidden = np.flatnonzero(plan.hidden)
+    if len(hidden):
+        z, confounding = _confound(z, sub, hidden, plan.cause[hidden], rng)
+    effect = mechanism(z, sub, rng, noise)
+    if len(hidden):
+        hsub = sub.subset(hidden)
+        sub.put(effect, hidden, standardise(hsub, sub.take(effect, hidden)) + confounding)
+    first = z
+    conf = np.flatnonzero(kind == CONFOUNDED)
+    if len(conf):  # x <- z -> y: replace the cause by a second effect of it
+        first = z.copy()
+        sub.put(first, conf, mechanism(sub.take(z, conf), sub.subset(conf), rng, noise[conf]))
+    indep = np.flatnonzero(kind == INDEPENDENT)
+    if len(indep):  # x _||_ y: shuffling the effect's points breaks the link
+        sub.put(effect, indep, sub.subset(indep).shuffle_within(sub.take(effect, indep), rng))
+    return first, effect
+
+
 def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
     n = len(plan.sizes)
     layout = RaggedLayout(plan.sizes) if config.ragged else DenseLayout(n, config.n_points)
-    xs = np.empty(layout.shape, dtype=DTYPE)
-    ys = np.empty(layout.shape, dtype=DTYPE)
+    xs = ys = None
     for family, rows in groups(plan.family, len(MECHANISMS)):
         mechanism = MECHANISM_FUNCTIONS[MECHANISMS[family]]
-        sub = layout.subset(rows)
-        kind, noise = plan.kind[rows], plan.noise[rows]
-        z = sample_causes(sub, plan.cause[rows], plan.discrete[rows], rng)
-        hidden = np.flatnonzero(plan.hidden[rows])
-        if len(hidden):
-            z, confounding = _confound(z, sub, hidden, plan.cause[rows][hidden], rng)
-        effect = mechanism(z, sub, rng, noise)
-        if len(hidden):
-            hsub = sub.subset(hidden)
-            sub.put(effect, hidden, standardise(hsub, sub.take(effect, hidden)) + confounding)
-        first = z
-        conf = np.flatnonzero(kind == CONFOUNDED)
-        if len(conf):
-            first = z.copy()
-            sub.put(first, conf, mechanism(sub.take(z, conf), sub.subset(conf), rng, noise[conf]))
-        indep = np.flatnonzero(kind == INDEPENDENT)
-        if len(indep):
-            sub.put(effect, indep, sub.subset(indep).shuffle_within(sub.take(effect, indep), rng))
+        first, effect = _family_pairs(mechanism, plan[rows], layout.subset(rows), rng)
+        if len(rows) == n:  # one family: no scatter copies
+            xs, ys = first, effect
+            break
+        if xs is None:
+            xs, ys = np.empty(layout.shape, dtype=DTYPE), np.empty(layout.shape, dtype=DTYPE)
         layout.put(xs, rows, first)
         layout.put(ys, rows, effect)
     xs, ys = standardise(layout, xs), standardise(layout, ys)
