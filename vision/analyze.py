@@ -183,6 +183,12 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
     if len(feats.image_index) < 2:
         raise ValueError(f"{features_dir}: only {len(feats.image_index)} image(s) decoded; need at least 2")
     train = load_features(train_features, with_ratios=False) if train_features is not None else None
+    if train is not None:
+        a, b = feats.manifest["config"], train.manifest["config"]
+        differ = [k for k in ("arch", "weights", "preprocessing", "feature_dim") if a.get(k) != b.get(k)]
+        if differ:
+            raise ValueError(f"{train_features}: training features were extracted with other settings ({', '.join(differ)}) "
+                             f"than {features_dir}; the classifier must see the same kind of features")
 
     C, usable, clf_info = class_variable(feats, cfg, train)
     F = feats.original

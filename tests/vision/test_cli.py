@@ -140,3 +140,14 @@ def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypa
     lines = [line for line in err.splitlines() if line.startswith("Error:")]
     assert len(lines) == 1 and expect in lines[0], err
     assert "Traceback" not in res.output
+
+
+def test_training_features_must_match(tmp_path, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=4)
+    for name, size in (("a", "32"), ("b", "40")):
+        res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", tmp_path / name,
+                       "--categories", "all", "--random-init", "--resize", size, "--workers", "0", "--quiet"])
+        assert res.exit_code == 0, res.output
+    res = _invoke(["analyze", "--features", tmp_path / "a", "--train-features", tmp_path / "b", "--out", tmp_path / "o",
+                   "--ncc-model", tiny_ncc_model])
+    assert res.exit_code == 2 and "other settings (preprocessing)" in res.output
