@@ -344,21 +344,26 @@ def write_cepc(pairs_csv: str | os.PathLike, pair_ids: Sequence[str], pairs: Seq
 
 
 # --------------------------------------------------------------------------- Tübingen / Mooij
-def _read_pairmeta(path: Path) -> dict[str, tuple[int, int, int, int, float]]:
-    meta: dict[str, tuple[int, int, int, int, float]] = {}
+def _read_pairmeta(path: Path) -> dict[str, tuple[int, int, int, int, float] | str]:
+    """pair number -> (cause_first, cause_last, effect_first, effect_last, weight), or a status
+    string for a malformed line (that pair is skipped; the others keep their metadata)."""
+    meta: dict[str, tuple[int, int, int, int, float] | str] = {}
     for i, line in enumerate(_read_text(path).splitlines(), 1):
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
-        if len(fields) < 5:
-            raise FormatError(f"{path}: line {i}: expected 'pair cause_first cause_last effect_first effect_last weight'")
         try:
-            cols = tuple(int(f) for f in fields[1:5])
-            weight = float(fields[5]) if len(fields) > 5 else 1.0
             key = str(int(fields[0]))
         except ValueError:
-            raise FormatError(f"{path}: line {i}: non-numeric field") from None
-        meta[key] = (*cols, weight)  # type: ignore[assignment]
+            continue  # cannot tell which pair the line is about
+        try:
+            if len(fields) < 5:
+                raise ValueError
+            c1, c2, e1, e2 = (int(f) for f in fields[1:5])
+            weight = float(fields[5]) if len(fields) > 5 else 1.0
+            meta[key] = (c1, c2, e1, e2, weight)
+        except ValueError:
+            meta[key] = f"bad_pairmeta (pairmeta.txt line {i}: {line.strip()[:40]!r})"
     return meta
 
 
@@ -389,8 +394,11 @@ def read_tuebingen(folder: str | os.PathLike, *, with_truth: bool = False) -> li
     records = []
     for number, path in files:
         table, status = _load_table(path, delimiter=None, sniff=False)
-        if str(number) in meta:
-            records.append(_apply_meta(path.stem, path, table, status, meta[str(number)], with_truth))
+        entry = meta.get(str(number))
+        if isinstance(entry, str):
+            records.append(PairRecord(path.stem, None, status=entry, source=str(path)))
+        elif entry is not None:
+            records.append(_apply_meta(path.stem, path, table, status, entry, with_truth))
         else:
             records.append(_record_from_table(path.stem, path, table, status))
     return records

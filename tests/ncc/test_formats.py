@@ -200,3 +200,13 @@ def test_writers_reject_bad_shapes(tmp_path):
         write_tuebingen(tmp_path, [np.zeros((4, 3))], truths=[1])
     with pytest.raises(ValueError, match="targets"):
         write_cepc(tmp_path / "c.csv", ["a"], [np.zeros((3, 2))], tmp_path / "t.csv", targets=[2])
+
+
+def test_malformed_pairmeta_line_only_skips_its_pair(tmp_path):
+    write_tuebingen(tmp_path, _pairs(), truths=[1, 0, 1])
+    lines = (tmp_path / "pairmeta.txt").read_text().splitlines()
+    lines[1] = "0002 2 x 1 1 1"
+    (tmp_path / "pairmeta.txt").write_text("\n".join(lines) + "\n")
+    recs = read_tuebingen(tmp_path, with_truth=True)
+    assert [status_code(r.status) for r in recs] == ["ok", "bad_pairmeta", "ok"]
+    assert [r.truth for r in recs] == [1, None, 1]
