@@ -125,6 +125,19 @@ def _rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def _pss_mb(pid: int | str = "self") -> float:
+    """Proportional set size: shared pages (torch's libraries, copy-on-write memory of forked
+    workers) counted once across processes instead of once per process as RSS does."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _children() -> list[int]:
     pids = []
     for task in Path("/proc/self/task").iterdir():
@@ -144,14 +157,14 @@ def memory_child(data_dir: str, resize: int, workers: int, arch: str) -> None:
 
     backbone = build_backbone(arch, None, random_init=True, seed=0)
     baseline = _rss_mb()
-    peak = {"main": baseline, "total": baseline}
+    peak = {"main": baseline, "total": _pss_mb()}
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
             main = _rss_mb()
             peak["main"] = max(peak["main"], main)
-            peak["total"] = max(peak["total"], main + sum(_rss_mb(p) for p in _children()))
+            peak["total"] = max(peak["total"], _pss_mb() + sum(_pss_mb(p) for p in _children()))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -166,7 +179,7 @@ def memory_child(data_dir: str, resize: int, workers: int, arch: str) -> None:
     print(json.dumps({
         "n_images": summary["n_images_processed"], "resize": resize, "seconds": summary["seconds"],
         "rss_before_extraction_mb": baseline, "peak_rss_main_mb": peak["main"],
-        "peak_rss_main_plus_workers_mb": peak["total"], "features_on_disk_mb": disk / 2**20,
+        "peak_pss_main_plus_workers_mb": peak["total"], "features_on_disk_mb": disk / 2**20,
     }))
 
 
@@ -222,11 +235,11 @@ def main() -> None:
         m = memory(args)
         results["memory"] = m
         print(f"## Peak RSS (fresh process per size, {args.arch}, input {args.memory_resize}px, {args.workers} workers)\n")
-        print("| images | seconds | RSS before extraction (MB) | peak RSS main (MB) | peak RSS main + workers (MB) | features on disk (MB) |")
+        print("| images | seconds | RSS before extraction (MB) | peak RSS main (MB) | peak PSS main + workers (MB) | features on disk (MB) |")
         print("|---:|---:|---:|---:|---:|---:|")
         for r in m:
             print(f"| {r['n_images']} | {r['seconds']:.1f} | {r['rss_before_extraction_mb']:.0f} | {r['peak_rss_main_mb']:.0f} | "
-                  f"{r['peak_rss_main_plus_workers_mb']:.0f} | {r['features_on_disk_mb']:.1f} |")
+                  f"{r['peak_pss_main_plus_workers_mb']:.0f} | {r['features_on_disk_mb']:.1f} |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
 

@@ -40,6 +40,9 @@ def ratio_figure(path: Path, report: dict, arrays: dict[str, np.ndarray]) -> Non
                 if len(v):
                     ax.boxplot([v], positions=[k], widths=0.5, showfliers=False)
         ax.set_ylabel(label, fontsize=8)
+        finite = arrays[key][np.isfinite(arrays[key])]
+        if len(finite) and finite.max() > 20 * max(np.median(finite), 1e-12):
+            ax.set_yscale("symlog", linthresh=1.0)  # a few huge ratios would flatten every bar otherwise
     from matplotlib.patches import Patch
 
     axes[0].legend(handles=[Patch(color="tab:red", alpha=0.6, label="top anticausal (c → f)"),
