@@ -248,3 +248,18 @@ def test_evaluate_unknown_baseline(tmp_path, model_file):
     line = _one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "t"), "-m", str(model_file),
                                                "--baselines", "IGCI,LiNGAM"]))
     assert "LiNGAM" in line and "RECI" in line
+
+
+def test_default_model_is_the_shipped_file(tmp_path, model_file, monkeypatch):
+    import ncc.cli_score as cli_score
+
+    pairs, _ = _pairs(k=2)
+    write_anls(tmp_path / "an", pairs)
+    monkeypatch.setattr(cli_score, "_shipped_model_file", lambda: model_file)
+    out = tmp_path / "s.csv"
+    assert runner.invoke(app, ["score", str(tmp_path / "an"), "-o", str(out)]).exit_code == 0
+    prov = json.loads((tmp_path / "s.csv.json").read_text())
+    assert prov["model"] == "shipped default" and prov["path"] == str(model_file)
+    monkeypatch.setattr(cli_score, "_shipped_model_file", lambda: None)
+    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "an")]))
+    assert "--model" in line
