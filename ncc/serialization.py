@@ -31,6 +31,8 @@ __all__ = [
     "FORMAT_VERSION",
     "save_model",
     "load_model",
+    "model_to_bytes",
+    "model_from_bytes",
     "metadata_path",
     "read_metadata",
     "write_json_atomic",
@@ -68,6 +70,9 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -83,13 +88,9 @@ def write_json_atomic(path: Union[str, os.PathLike], data: dict) -> None:
     _atomic_write(Path(path), write)
 
 
-def save_model(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
-    """Save ``model`` (an NCC or an NCCEnsemble) to ``path`` (+ ``metadata`` as a JSON sidecar)."""
-    from safetensors.torch import save_file
-
+def _tensors_and_header(model: Model) -> tuple[dict, dict]:
     if not isinstance(model, (NCC, NCCEnsemble)):
         raise TypeError(f"expected an NCC or NCCEnsemble, got {type(model).__name__}")
-    path = Path(path)
     tensors = {
         f"members.{k}.{name}": tensor.detach().cpu().contiguous()
         for k, member in enumerate(model.members)
@@ -102,10 +103,42 @@ def save_model(model: Model, path: Union[str, os.PathLike], metadata: Optional[d
         "n_members": str(len(model.members)),
         "ncc_version": __version__,
     }
+    return tensors, header
+
+
+def save_model(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
+    """Save ``model`` (an NCC or an NCCEnsemble) to ``path`` (+ ``metadata`` as a JSON sidecar)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors, header = _tensors_and_header(model)
     _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
     if metadata is not None:
         write_json_atomic(metadata_path(path), metadata)
     return path
+
+
+def model_to_bytes(model: Model) -> bytes:
+    """The model file's bytes (safetensors), e.g. to pickle an estimator without pickling torch."""
+    from safetensors.torch import save
+
+    tensors, header = _tensors_and_header(model)
+    return save(tensors, metadata=header)
+
+
+def model_from_bytes(data: bytes, name: str = "<bytes>") -> Model:
+    """Inverse of :func:`model_to_bytes`, with the checks of :func:`load_model`."""
+    from safetensors.torch import load
+
+    if data[:4].startswith(_PICKLE_MAGIC):
+        raise ModelFileError(name, "is pickle data; refused (NCC models are safetensors)")
+    try:
+        tensors = load(data)
+        header_len = int.from_bytes(data[:8], "little")  # safetensors: u64 length, then JSON header
+        header = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
+    except Exception as exc:  # any damage: safetensors and json raise their own types
+        raise ModelFileError(name, f"not a valid safetensors payload ({exc})") from None
+    return _build_model(tensors, header, name)
 
 
 def read_metadata(path: Union[str, os.PathLike]) -> Optional[dict]:
@@ -156,20 +189,28 @@ def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] =
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types for every kind of damage
         raise ModelFileError(path, f"not a valid safetensors file ({exc})") from None
+    model = _build_model(tensors, header, path).to(device)
+    model.metadata = read_metadata(path)
+    model.source_path = str(path)
+    return model
+
+
+def _build_model(tensors: dict, header: dict, where) -> Model:
+    """Check the NCC header and the tensors, and build the model (eval mode, on CPU)."""
     if header.get("format") != FORMAT:
-        raise ModelFileError(path, f"not an NCC model file (safetensors metadata 'format' is "
-                                   f"{header.get('format')!r}, expected {FORMAT!r})")
+        raise ModelFileError(where, f"not an NCC model file (safetensors metadata 'format' is "
+                                    f"{header.get('format')!r}, expected {FORMAT!r})")
     try:
         version = int(header["format_version"])
         config = NCCConfig.from_dict(json.loads(header["config"]))
         n_members = int(header["n_members"])
     except (KeyError, ValueError, TypeError) as exc:
-        raise ModelFileError(path, f"corrupt NCC metadata ({exc})") from None
+        raise ModelFileError(where, f"corrupt NCC metadata ({exc})") from None
     if version > FORMAT_VERSION:
-        raise ModelFileError(path, f"format version {version} is newer than this ncc ({FORMAT_VERSION}); "
-                                   "upgrade ncc")
+        raise ModelFileError(where, f"format version {version} is newer than this ncc ({FORMAT_VERSION}); "
+                                    "upgrade ncc")
     if n_members < 1:
-        raise ModelFileError(path, f"corrupt NCC metadata (n_members={n_members})")
+        raise ModelFileError(where, f"corrupt NCC metadata (n_members={n_members})")
     members = []
     for k in range(n_members):
         prefix = f"members.{k}."
@@ -179,16 +220,13 @@ def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] =
             member.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[0]
-            raise ModelFileError(path, f"weights do not match the stored config (member {k}: {first})") from None
+            raise ModelFileError(where, f"weights do not match the stored config (member {k}: {first})") from None
         members.append(member)
     expected = sum(len(m.state_dict()) for m in members)
     if expected != len(tensors):
-        raise ModelFileError(path, f"holds {len(tensors)} tensors, expected {expected}")
+        raise ModelFileError(where, f"holds {len(tensors)} tensors, expected {expected}")
     for key, tensor in tensors.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise ModelFileError(path, f"tensor {key!r} holds NaN or infinite values")
+            raise ModelFileError(where, f"tensor {key!r} holds NaN or infinite values")
     model: Model = members[0] if n_members == 1 else NCCEnsemble(members)
-    model = model.to(device).eval()
-    model.metadata = read_metadata(path)
-    model.source_path = str(path)
-    return model
+    return model.eval()

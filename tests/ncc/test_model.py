@@ -14,16 +14,19 @@ TINY = NCCConfig(embed_dim=16, classifier_dim=16)
 
 
 def _trained_tiny(seed: int = 0, config: NCCConfig = TINY) -> NCC:
-    """A tiny network whose batch-norm statistics and weights are not at their initial values."""
+    """A tiny network trained for a few steps on synthetic pairs of mixed sizes: its weights and
+    batch-norm statistics are far from their initial values and its scores spread out."""
+    import synthetic
+
+    from ncc.train import symmetric_loss, targets_from_labels
+
     torch.manual_seed(seed)
     model = NCC(config)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(5):
-        points = torch.randn(6, 40, 2, generator=gen)
-        points[..., 1] = points[..., 1] + torch.tanh(points[..., 0])
-        mask = torch.rand(6, 40, generator=gen) > 0.3
-        loss = model(points, mask).pow(2).mean()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-2)
+    X, y = synthetic.make_pairs(48, n_points=(20, 80), random_state=seed)
+    points, mask = pad_pairs(X, torch.float32)
+    for _ in range(15):
+        loss = symmetric_loss(model(points, mask), targets_from_labels(y))
         opt.zero_grad()
         loss.backward()
         opt.step()
