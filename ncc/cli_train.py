@@ -1,7 +1,240 @@
-"""Placeholder: replaced by `ncc train`."""
+"""``ncc train``: train an NCC model (or an ensemble) on synthetic pairs.
+
+Pairs come from the generator on the fly (its options are passed through) or from a file written
+by ``ncc generate``. Writes the model (safetensors) and its metadata (JSON sidecar: configs, seed,
+package version, steps, wall time, held-out synthetic metrics, the command line). Checkpoints are
+written atomically while training; ``--resume`` continues exactly where a run stopped.
+
+Bad input ends with a one-line message on stderr and exit code 2, before any training.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
+from ncc._cli_utils import fail
 
-def train() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(1)
+_GEN = "Generator"
+_ARCH = "Architecture"
+_OPT = "Optimisation"
+_RUN = "Run"
+
+
+def _parse_weights(text: Optional[str], option: str) -> Optional[dict]:
+    """"spline=2,nn=1" → {"spline": 2.0, "nn": 1.0}; names are checked by the generator."""
+    if text is None:
+        return None
+    weights = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"malformed {option} {text!r}: expected NAME=WEIGHT,NAME=WEIGHT")
+    return weights
+
+
+def _parse_gen_options(items: list[str]) -> dict:
+    """``--gen KEY=VALUE`` (VALUE read as JSON when it parses, else as a string)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise ValueError(f"malformed --gen {item!r}: expected KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+        if isinstance(out[key], list):
+            out[key] = tuple(out[key])
+    return out
+
+
+def _as_option(message: str) -> str:
+    """"steps must be ..." / "NCCConfig.embed_dim must be ..." → "--steps must be ..." (CLI names)."""
+    head, sep, rest = message.removeprefix("NCCConfig.").partition(" ")
+    if head.isidentifier() and head.islower() and sep:
+        return f"--{head.replace('_', '-')} {rest}"
+    return message
+
+
+def _command_line() -> str:
+    """The command as typed when run as ``ncc train ...`` (else the interpreter's argv)."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["train"]:
+        return shlex.join(["ncc", *argv])
+    return shlex.join([Path(sys.argv[0]).name, *argv])
+
+
+def _default_threads() -> int:
+    """CPUs this process may use, minus those already busy (1-minute load average), at least 1.
+
+    On a shared machine, torch threads that wait for a busy core spin at every parallel region:
+    with 2 cores and other work running, 2 threads measured 4x slower than 1.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(cpus, int(cpus - busy + 0.5)))
+
+
+def train(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.safetensors); metadata goes to the same name with .json.", rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
+    data: Annotated[Optional[Path], typer.Option("--data", help="Train on pairs from this .npz file (written by `ncc generate`) instead of fresh synthetic pairs.", rich_help_panel=_RUN)] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps per ensemble member. (default: 3000)", rich_help_panel=_OPT)] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per step (each also seen reversed). (default: 32)", rich_help_panel=_OPT)] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate. (default: 0.001)", rich_help_panel=_OPT)] = None,
+    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="adam or rmsprop. (default: adam)", rich_help_panel=_OPT)] = None,
+    lr_schedule: Annotated[Optional[str], typer.Option("--lr-schedule", help="constant or cosine. (default: constant)", rich_help_panel=_OPT)] = None,
+    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="L2 penalty. (default: 0)", rich_help_panel=_OPT)] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Fixes weights, batches and held-out pairs (bit-exact on CPU).", rich_help_panel=_RUN)] = 0,
+    ensemble: Annotated[int, typer.Option("--ensemble", help="Number of networks, trained one after the other with seeds derived from --seed; scores are averaged.", rich_help_panel=_RUN)] = 1,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel=_RUN)] = "auto",
+    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch. (default: the CPUs this process may use that are not busy, at least 1)", rich_help_panel=_RUN)] = None,
+    heldout: Annotated[Optional[int], typer.Option("--heldout", help="Held-out synthetic pairs for the progress bar and metadata. (default: 1000; with --data: 10% of the file, at most 1000)", rich_help_panel=_RUN)] = None,
+    eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Steps between held-out evaluations. (default: 500)", rich_help_panel=_RUN)] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint (same options as the interrupted run).", rich_help_panel=_RUN)] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
+    embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
+    embed_layers: Annotated[Optional[int], typer.Option("--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
+    classifier_dim: Annotated[Optional[int], typer.Option("--classifier-dim", help="Units per ψ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
+    classifier_layers: Annotated[Optional[int], typer.Option("--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
+    dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
+    batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
+    max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
+    n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
+    n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
+    mechanism: Annotated[Optional[str], typer.Option("--mechanism", help="Mechanism family, or 'mix'.", rich_help_panel=_GEN)] = None,
+    mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
+    cause: Annotated[Optional[str], typer.Option("--cause", help="Cause distribution (gmm, uniform, student_t, lognormal) or mix.", rich_help_panel=_GEN)] = None,
+    cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
+    noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape (gaussian, uniform, laplace, student_t) or mix.", rich_help_panel=_GEN)] = None,
+    kinds: Annotated[Optional[str], typer.Option("--kinds", help="Comma-separated: causal, independent, confounded (no-link pairs get target 1/2).", rich_help_panel=_GEN)] = None,
+    kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W.", rich_help_panel=_GEN)] = None,
+    discretize_prob: Annotated[Optional[float], typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.", rich_help_panel=_GEN)] = None,
+    quantize_prob: Annotated[Optional[float], typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.", rich_help_panel=_GEN)] = None,
+    confounder_prob: Annotated[Optional[float], typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.", rich_help_panel=_GEN)] = None,
+    gen: Annotated[Optional[list[str]], typer.Option("--gen", help="Any other generator option, KEY=VALUE (JSON value); repeatable.", rich_help_panel=_GEN)] = None,
+) -> None:
+    """Train an NCC model on synthetic cause-effect pairs; save it as safetensors + JSON metadata.
+
+    Generator options not given keep the defaults of ncc.train.DEFAULT_GENERATOR (all of them are
+    recorded in the metadata).
+    """
+    import torch
+
+    from ncc.model import NCCConfig
+    from ncc.serialization import metadata_path, save_model
+    from ncc.train import (DEFAULT_GENERATOR, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
+                           TrainingInterrupted, resolve_device, train_ncc)
+
+    # -- validate everything before any work -----------------------------------------------------
+    generator_given = {
+        "n_points": n_points, "mechanism": mechanism, "cause": cause, "noise": noise, "kinds": kinds,
+        "discretize_prob": discretize_prob, "quantize_prob": quantize_prob, "confounder_prob": confounder_prob,
+    }
+    try:
+        generator_given["mechanism_weights"] = _parse_weights(mechanism_weights, "--mechanism-weights")
+        generator_given["cause_weights"] = _parse_weights(cause_weights, "--cause-weights")
+        generator_given["kind_weights"] = _parse_weights(kind_weights, "--kind-weights")
+        generator_given = {k: v for k, v in generator_given.items() if v is not None}
+        generator_given.update(_parse_gen_options(gen or []))
+    except ValueError as exc:
+        fail(str(exc))
+    if data is not None and generator_given:
+        fail(f"--data {data} gives the training pairs; generator options ({', '.join(sorted(generator_given))}) "
+             "cannot be combined with it")
+    arch = {k: v for k, v in dict(embed_dim=embed_dim, embed_layers=embed_layers, classifier_dim=classifier_dim,
+                                   classifier_layers=classifier_layers, dropout=dropout, max_points=max_points,
+                                   n_subsamples=n_subsamples).items() if v is not None}
+    opts = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                                   lr_schedule=lr_schedule, weight_decay=weight_decay,
+                                   eval_every=eval_every, checkpoint_every=checkpoint_every).items() if v is not None}
+    try:
+        model_config = NCCConfig(batchnorm=batchnorm, **arch)
+    except (TypeError, ValueError) as exc:
+        fail(_as_option(str(exc)))
+    if threads is not None and threads < 1:
+        fail(f"--threads must be >= 1, got {threads}")
+    if heldout is not None and heldout < 0:
+        fail(f"--heldout must be >= 0, got {heldout}")
+    if not 0 <= seed <= 2**32 - 1:
+        fail(f"--seed must be in [0, {2**32 - 1}], got {seed}")
+    try:
+        torch_device = resolve_device(device)
+    except ValueError as exc:
+        fail(str(exc))
+    if output.exists() and output.is_dir():
+        fail(f"--output {output} is a folder; give a file name such as {output / 'ncc-model.safetensors'}")
+    if output.suffix == ".json":
+        fail(f"--output {output}: the model file cannot be .json (that name is used for the metadata)")
+    parent = output.parent if str(output.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        fail(f"cannot write to {parent}: permission denied")
+
+    try:
+        if data is not None:
+            source = ArrayPairs.from_file(data, seed=seed, n_heldout=heldout)
+            n_heldout = len(source.heldout_idx)
+        else:
+            n_heldout = 1000 if heldout is None else heldout
+            source = SyntheticPairs({**DEFAULT_GENERATOR, **generator_given}, seed=seed, n_heldout=n_heldout)
+        try:
+            train_config = TrainConfig(seed=seed, ensemble=ensemble, n_heldout=n_heldout, **opts)
+        except ValueError as exc:
+            raise ValueError(_as_option(str(exc))) from None
+        source.batch(0, 0, 2) if data is None else None  # a generator option may only fail when used
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        if isinstance(exc, TypeError) and "unexpected keyword" in message:
+            message = f"unknown generator option: {message.split('argument')[-1].strip()}"
+        fail(message)
+
+    checkpoint = checkpoint if checkpoint is not None else output.with_suffix(".ckpt")
+    if resume and not checkpoint.exists():
+        fail(f"--resume: no checkpoint at {checkpoint} (was the first run given the same --output / --checkpoint?)")
+
+    # -- train -----------------------------------------------------------------------------------
+    torch.set_num_threads(threads if threads is not None else _default_threads())
+    try:
+        result = train_ncc(model_config, train_config, source, checkpoint=checkpoint, resume=resume,
+                           device=torch_device, progress=progress)
+    except CheckpointError as exc:
+        fail(str(exc))
+    except TrainingInterrupted as exc:
+        where = f"checkpoint saved to {exc.checkpoint}" if exc.checkpoint else "no new checkpoint"
+        fail(f"interrupted at step {exc.step} of member {exc.member + 1}; {where}; "
+             "rerun the same command with --resume to continue", code=130)
+    except FloatingPointError as exc:
+        fail(str(exc), code=1)
+
+    metadata = result.metadata
+    metadata["command"] = _command_line()
+    metadata["options"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in ctx.params.items()}
+    metadata["resumed"] = resume
+    try:
+        save_model(result.model, output, metadata)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    acc = metadata["heldout"]["accuracy"]
+    acc_text = f"held-out accuracy {acc:.3f} on {metadata['heldout']['n_pairs']} pairs" if acc is not None \
+        else "no held-out pairs"
+    typer.echo(f"saved {output} and {metadata_path(output)} ({acc_text}; "
+               f"{metadata['steps']} steps in {metadata['wall_time_s']:.0f} s)")
