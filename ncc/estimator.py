@@ -1,0 +1,189 @@
+"""``NCCClassifier``: the NCC as a scikit-learn classifier over cause-effect pairs.
+
+Samples are pairs: ``X`` is a list of (n_i, 2) arrays (any sizes), ``y[i] = 1`` when column 0
+causes column 1 and 0 for the reverse. ``fit`` trains a new network on the given pairs (each also
+seen reversed); ``NCCClassifier.pretrained()`` wraps the shipped model instead.
+
+    >>> from sklearn.model_selection import cross_val_score
+    >>> cross_val_score(NCCClassifier(steps=300), pairs, labels, cv=3)
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["NCCClassifier"]
+
+
+def _check_pairs(X) -> list[np.ndarray]:
+    from ncc.data import as_pair_array
+
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        return [as_pair_array(p, f"X[{i}]") for i, p in enumerate(X)]
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or (isinstance(X, np.ndarray) and X.ndim != 3):
+        raise ValueError("X must be a list of (n_i, 2) arrays (one per pair), or an (n_pairs, n_points, 2) array")
+    return [as_pair_array(p, f"X[{i}]") for i, p in enumerate(X)]
+
+
+def _check_labels(y, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"y must be a 1-D array with one label per pair ({n}), got shape {y.shape}")
+    if y.dtype == bool:
+        y = y.astype(np.int64)
+    if not (np.issubdtype(y.dtype, np.number) and np.isin(y, (0, 1)).all()):
+        raise ValueError("y must hold 1 (column 0 causes column 1) or 0 (column 1 causes column 0)")
+    return y.astype(np.int64)
+
+
+class NCCClassifier(ClassifierMixin, BaseEstimator):
+    """Neural Causation Coefficient classifier: is column 0 the cause of column 1?
+
+    Parameters
+    ----------
+    embed_dim, embed_layers, classifier_dim, classifier_layers, dropout, batchnorm :
+        architecture (:class:`ncc.NCCConfig`; paper defaults).
+    n_members : int
+        networks in the ensemble (scores averaged).
+    steps, batch_size, lr, optimizer, lr_schedule, weight_decay :
+        training (:class:`ncc.train.TrainConfig`); each step sees ``batch_size`` pairs and their
+        reversals, drawn in seeded epochs over the training pairs.
+    max_points, n_subsamples :
+        scoring: pairs above ``max_points`` points are scored as the mean over ``n_subsamples``
+        seeded random subsamples.
+    device : "cpu", "cuda" or "auto".
+    random_state : None, int or RandomState; an int makes ``fit`` reproducible on CPU.
+    verbose : bool, show a progress bar while fitting.
+
+    Attributes
+    ----------
+    model_ : the fitted :class:`ncc.NCC` (or :class:`ncc.model.NCCEnsemble`).
+    classes_ : array([0, 1]).
+    """
+
+    def __init__(self, embed_dim: int = 100, embed_layers: int = 2, classifier_dim: int = 100,
+                 classifier_layers: int = 2, dropout: float = 0.25, batchnorm: bool = True, n_members: int = 1,
+                 steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
+                 lr_schedule: str = "constant", weight_decay: float = 0.0, max_points: int = 5000,
+                 n_subsamples: int = 8, device: str = "cpu", random_state=None, verbose: bool = False) -> None:
+        self.embed_dim = embed_dim
+        self.embed_layers = embed_layers
+        self.classifier_dim = classifier_dim
+        self.classifier_layers = classifier_layers
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.n_members = n_members
+        self.steps = steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.lr_schedule = lr_schedule
+        self.weight_decay = weight_decay
+        self.max_points = max_points
+        self.n_subsamples = n_subsamples
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -------------------------------------------------------------------------------
+    def _model_config(self):
+        from ncc.model import NCCConfig
+
+        return NCCConfig(embed_dim=self.embed_dim, embed_layers=self.embed_layers,
+                         classifier_dim=self.classifier_dim, classifier_layers=self.classifier_layers,
+                         dropout=self.dropout, batchnorm=self.batchnorm, max_points=self.max_points,
+                         n_subsamples=self.n_subsamples)
+
+    def fit(self, X, y) -> "NCCClassifier":
+        """Train a new NCC on the pairs ``X`` with directions ``y`` (and on their reversals)."""
+        from ncc.train import ArrayPairs, TrainConfig, train_ncc
+
+        pairs = _check_pairs(X)
+        labels = _check_labels(y, len(pairs))
+        if len(pairs) == 0:
+            raise ValueError("fit needs at least one pair")
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        model_config = self._model_config()
+        train_config = TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
+                                   optimizer=self.optimizer, lr_schedule=self.lr_schedule,
+                                   weight_decay=self.weight_decay, seed=seed, ensemble=self.n_members,
+                                   n_heldout=0, eval_every=self.steps, checkpoint_every=self.steps)
+        data = ArrayPairs(pairs, labels, seed=seed, source={"source": "NCCClassifier.fit", "n_pairs": len(pairs)})
+        result = train_ncc(model_config, train_config, data, device=self.device, progress=bool(self.verbose))
+        self.model_ = result.model
+        self.classes_ = np.array([0, 1])
+        self.training_metadata_ = result.metadata
+        return self
+
+    @classmethod
+    def pretrained(cls, model: Union[None, str, os.PathLike] = None, **params) -> "NCCClassifier":
+        """A fitted classifier around a trained model file (default: the shipped model).
+
+        Its architecture parameters are read from the model, so ``clone(...).fit`` retrains the
+        same architecture from scratch.
+        """
+        from ncc.api import resolve_model
+
+        net = resolve_model(model)
+        c = net.config
+        arch = dict(embed_dim=c.embed_dim, embed_layers=c.embed_layers, classifier_dim=c.classifier_dim,
+                    classifier_layers=c.classifier_layers, dropout=c.dropout, batchnorm=c.batchnorm,
+                    n_members=len(net.members), max_points=c.max_points, n_subsamples=c.n_subsamples)
+        estimator = cls(**{**arch, **params})
+        estimator.model_ = net
+        estimator.classes_ = np.array([0, 1])
+        return estimator
+
+    # -- prediction ----------------------------------------------------------------------------
+    def _scores(self, X) -> np.ndarray:
+        from ncc.api import score_pairs
+
+        check_is_fitted(self, "model_")
+        pairs = _check_pairs(X)
+        return score_pairs(pairs, self.model_, max_points=self.max_points, n_subsamples=self.n_subsamples)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Columns [P(column 1 → column 0), P(column 0 → column 1)], in the order of ``classes_``."""
+        s = self._scores(X)
+        return np.column_stack([1.0 - s, s])
+
+    def decision_function(self, X) -> np.ndarray:
+        """log-odds of column 0 → column 1 (positive: predict 1)."""
+        s = np.clip(self._scores(X), 1e-12, 1 - 1e-12)
+        return np.log(s) - np.log1p(-s)
+
+    def predict(self, X) -> np.ndarray:
+        scores = self._scores(X)
+        return self.classes_[(scores > 0.5).astype(int)]
+
+    # -- pickling: the network travels as safetensors bytes, never as pickled torch objects ----
+    def __getstate__(self) -> dict:
+        from ncc.serialization import model_to_bytes
+
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        if "model_" in state:
+            state["model_"] = {"safetensors": model_to_bytes(state["model_"])}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        from ncc.serialization import model_from_bytes
+
+        state = dict(state)
+        if isinstance(state.get("model_"), dict) and "safetensors" in state["model_"]:
+            state["model_"] = model_from_bytes(state["model_"]["safetensors"], "pickled NCCClassifier")
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:
+            self.__dict__.update(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # samples are pairs of any size, not rows
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,143 @@
+"""NCCClassifier: the scikit-learn contract on lists of pairs."""
+from __future__ import annotations
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+
+import ncc
+import ncc.api
+import ncc.serialization
+from ncc import NCCClassifier
+from ncc.model import NCC, NCCConfig, NCCEnsemble
+
+FAST = dict(embed_dim=8, classifier_dim=8, steps=8, batch_size=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    import synthetic
+
+    X, y = synthetic.make_pairs(40, n_points=(20, 60), random_state=0)
+    return X, y
+
+
+def test_hyper_parameters_live_in_init_only():
+    est = NCCClassifier(embed_dim=7, steps=3, lr=0.01, random_state=4)
+    params = est.get_params()
+    assert params["embed_dim"] == 7 and params["steps"] == 3 and params["random_state"] == 4
+    assert NCCClassifier(**params).get_params() == params
+    est.set_params(steps=5, optimizer="rmsprop")
+    assert est.steps == 5 and est.optimizer == "rmsprop"
+    assert not any(k.endswith("_") for k in vars(NCCClassifier()))  # nothing fitted in __init__
+
+
+def test_not_fitted_error(pairs):
+    X, _ = pairs
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(NotFittedError):
+            getattr(NCCClassifier(), method)(X)
+
+
+def test_fit_predict_contract(pairs):
+    X, y = pairs
+    est = NCCClassifier(**FAST)
+    assert est.fit(X, y) is est
+    assert est.classes_.tolist() == [0, 1] and isinstance(est.model_, NCC)
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    np.testing.assert_allclose(proba[:, 1], ncc.score_pairs(X, est.model_), atol=1e-12)
+    pred = est.predict(X)
+    assert set(pred) <= {0, 1}
+    np.testing.assert_array_equal(pred, (proba[:, 1] > 0.5).astype(int))
+    np.testing.assert_array_equal(est.decision_function(X) > 0, pred == 1)
+    assert est.score(X, y) == np.mean(pred == y)
+    # The reversed pairs get the complementary probabilities.
+    np.testing.assert_allclose(est.predict_proba([p[:, ::-1] for p in X])[:, 1], proba[:, 0], atol=1e-6)
+
+
+def test_fit_is_reproducible_with_random_state(pairs):
+    X, y = pairs
+    a = NCCClassifier(**FAST).fit(X, y).predict_proba(X)
+    b = NCCClassifier(**FAST).fit(X, y).predict_proba(X)
+    c = NCCClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_fit_checks_its_input(pairs):
+    X, y = pairs
+    with pytest.raises(ValueError, match="one label per pair"):
+        NCCClassifier(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="1 .*or 0"):
+        NCCClassifier(**FAST).fit(X, np.where(y == 1, 1, -1))
+    with pytest.raises(ValueError, match=r"X\[2\]"):
+        NCCClassifier(**FAST).fit([*X[:2], np.zeros((5, 3)), *X[3:]], y)
+    with pytest.raises(ValueError, match="list of"):
+        NCCClassifier(**FAST).fit(np.zeros((10, 2)), np.zeros(10))
+
+
+def test_clone_gives_an_unfitted_copy(pairs):
+    X, y = pairs
+    est = NCCClassifier(**FAST).fit(X, y)
+    copy = clone(est)
+    assert copy.get_params() == est.get_params() and not hasattr(copy, "model_")
+    np.testing.assert_array_equal(copy.fit(X, y).predict_proba(X), est.predict_proba(X))
+
+
+def test_pickle_roundtrip_without_pickling_torch(pairs):
+    X, y = pairs
+    est = NCCClassifier(**{**FAST, "n_members": 2}).fit(X, y)
+    assert isinstance(est.model_, NCCEnsemble)
+    state = est.__getstate__()
+    assert isinstance(state["model_"]["safetensors"], bytes)
+    blob = pickle.dumps(est)
+    modules = []
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            modules.append(module)
+            return super().find_class(module, name)
+
+    again = Recorder(io.BytesIO(blob)).load()
+    assert modules and not [m for m in modules if m.split(".")[0] == "torch"]  # no torch object pickled
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+    assert again.get_params() == est.get_params()
+    unfitted = pickle.loads(pickle.dumps(NCCClassifier(steps=3)))
+    assert unfitted.steps == 3 and not hasattr(unfitted, "model_")
+
+
+def test_cross_val_score_and_grid_search_on_lists(pairs):
+    X, y = pairs
+    X = list(X)
+    scores = cross_val_score(NCCClassifier(**FAST), X, y, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+    grid = GridSearchCV(NCCClassifier(**FAST), {"lr": [1e-3, 1e-2]}, cv=2).fit(X, y)
+    assert grid.best_params_["lr"] in (1e-3, 1e-2)
+    assert grid.predict(X).shape == (len(X),)
+
+
+def test_pretrained_wraps_a_model_file(tmp_path, monkeypatch, pairs):
+    X, _ = pairs
+    torch.manual_seed(0)
+    model = NCC(NCCConfig(embed_dim=6, classifier_dim=5, max_points=40)).eval()
+    path = ncc.save(model, tmp_path / "m.safetensors")
+    est = NCCClassifier.pretrained(path)
+    assert est.embed_dim == 6 and est.classifier_dim == 5 and est.max_points == 40
+    np.testing.assert_allclose(est.predict_proba(X)[:, 1], ncc.score_pairs(X, model), atol=1e-12)
+    # model=None is the shipped model; a missing one is a clear error.
+    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", path)
+    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", path)
+    np.testing.assert_array_equal(NCCClassifier.pretrained().predict(X), est.predict(X))
+    missing = tmp_path / "none.safetensors"
+    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", missing)
+    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", missing)
+    with pytest.raises(ncc.serialization.ModelFileError, match="not installed"):
+        NCCClassifier.pretrained()
