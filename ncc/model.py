@@ -178,18 +178,24 @@ class FastDropout(nn.Module):
     def scale(self) -> float:
         return 1.0 / (1.0 - self.p)
 
-    def drop_mask(self, like: torch.Tensor) -> torch.Tensor:
-        """Boolean tensor shaped like ``like``: True where an activation is dropped."""
+    def keep_mask(self, like: torch.Tensor) -> torch.Tensor:
+        """Float tensor shaped like ``like``: 1 where an activation is kept, 0 where dropped.
+
+        Float, not bool: on CPU multiplying by a float mask is several times faster than
+        ``where``/``masked_fill`` with a bool one, forward and backward.
+        """
         if like.device.type != "cpu":
-            return torch.rand_like(like) < self.p
+            return (torch.rand_like(like) >= self.p).to(like.dtype)
         n = like.numel()
         words = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64)
-        return words.view(torch.int16)[:n].view(like.shape) < self.threshold
+        values = words.view(torch.int16)[:n].view(like.shape).to(like.dtype)
+        # Integers: v >= threshold  <=>  v - (threshold - 1) >= 1, and clamping to [0, 1] gives 1 or 0.
+        return values.sub_(self.threshold - 1).clamp_(0.0, 1.0)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return h
-        return torch.where(self.drop_mask(h), 0.0, h * self.scale)
+        return h * self.keep_mask(h) * self.scale
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -232,7 +238,7 @@ class DenseBlock(nn.Module):
         elif scale != 1.0:
             h = h * scale
         if self.dropout is not None:
-            h = torch.where(self.dropout.drop_mask(h), 0.0, h)
+            h = h.mul_(self.dropout.keep_mask(h))  # in place: batch norm does not need its output
         return h.relu_()
 
 

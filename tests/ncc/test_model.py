@@ -227,3 +227,48 @@ def test_pack_checks_shapes():
         pack(torch.zeros(3, 4))
     with pytest.raises(ValueError):
         pack(torch.zeros(2, 4, 2), torch.ones(2, 5, dtype=torch.bool))
+
+
+def test_fast_dropout_rate_scale_and_eval_identity():
+    from ncc.model import FastDropout
+
+    torch.manual_seed(0)
+    drop = FastDropout(0.25).train()
+    h = torch.ones(400, 500)
+    out = drop(h)
+    kept = (out != 0).float().mean().item()
+    assert abs(kept - 0.75) < 0.005 and torch.allclose(out[out != 0], torch.tensor(1 / 0.75))
+    assert abs(out.mean().item() - 1.0) < 0.01  # inverted dropout keeps the expectation
+    assert torch.equal(drop.eval()(h), h)
+    torch.manual_seed(1)
+    a = FastDropout(0.1).train()(h)
+    torch.manual_seed(1)
+    assert torch.equal(a, FastDropout(0.1).train()(h))  # the torch seed fixes the masks
+    assert abs((a == 0).float().mean().item() - 0.1) < 0.005
+
+
+def test_dense_block_training_pass_equals_the_textbook_layer():
+    """Linear → BatchNorm → ReLU → Dropout, whatever the fused implementation does."""
+    import copy
+
+    from ncc.model import DenseBlock
+
+    torch.manual_seed(0)
+    block = DenseBlock(5, 7, dropout=0.25, batchnorm=True).train()
+    reference = copy.deepcopy(block)
+    h = torch.randn(64, 5, requires_grad=True)
+    torch.manual_seed(42)
+    out = block(h)
+    torch.manual_seed(42)
+    keep = reference.dropout.keep_mask(torch.empty(64, 7))
+    expected = torch.relu(reference.norm(reference.linear(h))) * keep / 0.75
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(block.norm.running_mean, reference.norm.running_mean)
+    torch.testing.assert_close(block.norm.running_var, reference.norm.running_var)
+    grad_fused = torch.autograd.grad(out.square().sum(), h)[0]
+    grad_reference = torch.autograd.grad(expected.square().sum(), h)[0]
+    torch.testing.assert_close(grad_fused, grad_reference)
+    # Eval mode: batch norm folded into the linear layer, same function as the modules in eval.
+    block.eval()
+    reference.eval()
+    torch.testing.assert_close(block(h), torch.relu(reference.norm(reference.linear(h))))
