@@ -222,7 +222,8 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
         if not usable[k]:
             n_pos = int(Y[:, k].sum())
             reason = ("the category is in every analysed image, so its class variable does not vary: NCC and "
-                      "correlation are undefined (add images without it: --background-images, or more categories)"
+                      "correlation are undefined (add images without it, e.g. --background-images on a dataset that "
+                      "has some, or train the classifier on a separate set with negatives: --train-annotations)"
                       if n_pos == len(Y) else "the class variable is constant (no label variation to learn)")
         elif not has_images[k]:
             reason = "no image with a usable box of this category"

@@ -89,7 +89,9 @@ def report_markdown(report: dict) -> str:
     for c, info in report["categories"].items():
         r = ncc["per_category"].get(c)
         if r is None:
-            lines.append(f"| {c} | {info['n_images_with_category']} | – | – | – | – | – | {info['reason']} |")
+            means = (f" Mean over all features: object ratio {_num(info['mean_object_ratio_all_features'])}, "
+                     f"context ratio {_num(info['mean_context_ratio_all_features'])}.")
+            lines.append(f"| {c} | {info['n_images_with_category']} | – | – | – | – | – | {info['reason']}.{means} |")
             continue
         oa, oc = r["object_ratio_anticausal"], r["object_ratio_causal"]
         mark = "anticausal > causal" if (oa is not None and oc is not None and oa > oc) else ""
