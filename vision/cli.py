@@ -61,7 +61,7 @@ MaxIter = Annotated[int, typer.Option("--classifier-max-iter", min=1, help="Trai
 TopPercent = Annotated[float, typer.Option("--top-percent", min=0.0, max=100.0, help="q: compare the top q% features by each score (paper: 1).")]
 Examples = Annotated[int, typer.Option("--examples", min=0, help="Images in the example-interventions figure (0: none).")]
 NoFigures = Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")]
-NccPoints = Annotated[int, typer.Option("--ncc-max-points", min=1000, help="Memory budget of one NCC scoring call, in points (pairs are split into calls beyond it).")]
+NccPoints = Annotated[int, typer.Option("--ncc-batch-points", min=1000, help="Memory budget of one score_pairs call, in points: all (category, feature) pairs go in one call unless they exceed it (not a subsampling setting).")]
 
 
 def _errors():
@@ -191,12 +191,12 @@ def analyze(
     seed: Seed = 0,
     examples: Examples = 4,
     no_figures: NoFigures = False,
-    ncc_max_points: NccPoints = 20_000_000,
+    ncc_batch_points: NccPoints = 20_000_000,
     quiet: Quiet = False,
 ) -> None:
     """Score every (category, feature) with NCC, compare top causal vs top anticausal features, write the report."""
     _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
-                no_figures, ncc_max_points, quiet, train_features=train_features)
+                no_figures, ncc_batch_points, quiet, train_features=train_features)
 
 
 @app.command()
@@ -229,7 +229,7 @@ def run(
     top_percent: TopPercent = 1.0,
     examples: Examples = 4,
     no_figures: NoFigures = False,
-    ncc_max_points: NccPoints = 20_000_000,
+    ncc_batch_points: NccPoints = 20_000_000,
     quiet: Quiet = False,
 ) -> None:
     """Extract then analyse: the whole image experiment in one command."""
@@ -247,4 +247,4 @@ def run(
                     weights, random_init, resize, crop, batch_size, workers, device, chunk_size, "1/1", seed, None,
                     quiet, versions="original")
     _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
-                no_figures, ncc_max_points, quiet, train_features=train_features)
+                no_figures, ncc_batch_points, quiet, train_features=train_features)
