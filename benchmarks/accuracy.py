@@ -41,8 +41,9 @@ def randomise_orientation(records, seed: int, suite: str):
     return out, int(flips.sum())
 
 
-def build_methods(model_paths, no_ncc: bool, baselines, seed: int):
-    """name -> scorer; NCC models first."""
+def build_methods(model_paths, no_ncc: bool, baselines, seed: int, members: bool = False):
+    """name -> scorer; NCC models first. ``members``: also score each member of an ensemble alone
+    (members are trained from different seeds, so this gives the spread over training seeds)."""
     import ncc
     from ncc.baselines import make_baseline
     from ncc.scoring import ncc_scorer
@@ -56,8 +57,11 @@ def build_methods(model_paths, no_ncc: bool, baselines, seed: int):
             notes.append(f"NCC skipped: no --model given and no shipped model at {DEFAULT_MODEL_PATH}")
         for i, path in enumerate(paths, 1):
             name = "NCC" if len(paths) == 1 else f"NCC[{i}]"
-            methods[name] = ncc_scorer(ncc.load(path), random_state=seed)
+            model = ncc.load(path)
+            methods[name] = ncc_scorer(model, random_state=seed)
             notes.append(f"{name}: {path}" + ("" if model_paths else " (shipped model)"))
+            for k, member in enumerate(getattr(model, "members", []) if members else [], 1):
+                methods[f"{name} member {k}"] = ncc_scorer(member, random_state=seed)
     for b in baselines:
         methods[b] = make_baseline(b, random_state=seed).score_pairs
     return methods, notes
@@ -97,7 +101,8 @@ def headline(res: dict) -> float:
 
 
 def markdown(results: dict, methods: list[str], key=headline, digits: int = 2) -> str:
-    ncc_members = [m for m in methods if m.startswith("NCC[")]
+    # The seed spread: ensemble members scored alone (--members), else several --model files.
+    ncc_members = [m for m in methods if " member " in m] or [m for m in methods if m.startswith("NCC[")]
     cols = list(methods) + (["NCC mean ± sd"] if len(ncc_members) > 1 else [])
     lines = ["| suite | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     per_method = {m: [] for m in methods}
@@ -136,6 +141,7 @@ def main(argv=None) -> int:
     p.add_argument("data_root", type=Path, help="folder holding the suites (e.g. /work/shared/data/pairs)")
     p.add_argument("--model", action="append", default=[], help="NCC model file; repeat for several (seeds)")
     p.add_argument("--no-ncc", action="store_true", help="baselines only")
+    p.add_argument("--members", action="store_true", help="also score each ensemble member alone (seed spread)")
     p.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated, or 'none'")
     p.add_argument("--suites", default=",".join(SUITES), help="comma-separated subset of the suites")
     p.add_argument("--seed", type=int, default=0, help="orientation shuffle, bootstrap and baseline subsampling")
@@ -154,7 +160,7 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    methods, notes = build_methods(args.model, args.no_ncc, baselines, args.seed)
+    methods, notes = build_methods(args.model, args.no_ncc, baselines, args.seed, args.members)
     suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     t0 = time.perf_counter()
     results = run(args.data_root, methods, args.seed, args.n_boot, suites)
