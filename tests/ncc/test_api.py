@@ -282,3 +282,13 @@ def test_pickle_payload_is_refused_without_running_it(tmp_path, writer):
         ncc.load(path)
     assert str(path) in str(info.value)
     assert not marker.exists()
+
+
+def test_threads_do_not_change_the_scores(model):
+    pairs = _pairs(8, [30, 500, 40, 1000, 77] * 3)
+    one = ncc.score_pairs(pairs, model, n_threads=1, batch_size=2)
+    torch_threads = torch.get_num_threads()
+    np.testing.assert_array_equal(ncc.score_pairs(pairs, model, n_threads=3, batch_size=2), one)
+    assert torch.get_num_threads() == torch_threads  # restored
+    with pytest.raises(ValueError, match="n_threads"):
+        ncc.score_pairs(pairs, model, n_threads=0)
