@@ -111,6 +111,7 @@ def train(
     checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
     checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint (same options as the interrupted run).", rich_help_panel=_RUN)] = False,
+    keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep the checkpoint after the model is saved (it is deleted by default).", rich_help_panel=_RUN)] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
     embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
     embed_layers: Annotated[Optional[int], typer.Option("--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
@@ -233,6 +234,8 @@ def train(
         save_model(result.model, output, metadata)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
+    if not keep_checkpoint:
+        checkpoint.unlink(missing_ok=True)  # the model file now holds everything worth keeping
     acc = metadata["heldout"]["accuracy"]
     acc_text = f"held-out accuracy {acc:.3f} on {metadata['heldout']['n_pairs']} pairs" if acc is not None \
         else "no held-out pairs"

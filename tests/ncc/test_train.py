@@ -223,6 +223,7 @@ def test_cli_train_writes_model_and_metadata(tmp_path):
     assert isinstance(model, NCC) and model.metadata == meta
     assert 0 <= ncc.causal_score(np.arange(30.0), np.arange(30.0) ** 2, model) <= 1
     assert "held-out accuracy" in result.stdout
+    assert not out.with_suffix(".ckpt").exists()  # deleted once the model is saved
 
 
 def test_cli_resume_continues_exactly(tmp_path, monkeypatch):
@@ -236,7 +237,7 @@ def test_cli_resume_continues_exactly(tmp_path, monkeypatch):
     first = runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)])
     assert first.exit_code == 130 and "--resume" in first.stderr and not out.exists()
     monkeypatch.setattr(ncc.train, "train_ncc", real_train)
-    second = runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume"])
+    second = runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--keep-checkpoint"])
     assert second.exit_code == 0, second.output
     _assert_same_weights(ncc.load(straight), ncc.load(out))
     assert json.loads(out.with_suffix(".json").read_text())["resumed"] is True
