@@ -273,6 +273,11 @@ class NCC(nn.Module):
         folded = [block.folded() for block in self.phi]
         if points.shape[0] <= self.eval_block_points:
             return self._embed(points, lengths, folded)
+        if _all_equal(lengths):  # the common case: views, no Python loop over pairs
+            n = int(lengths[0])
+            per_block = max(1, self.eval_block_points // n)
+            blocks = zip(points.split(per_block * n), lengths.split(per_block))
+            return torch.cat([self._embed(p, l, folded) for p, l in blocks])
         ends = torch.cumsum(lengths, 0).tolist()
         out, start_pair, start_point = [], 0, 0
         for pair, end in enumerate(ends):

@@ -155,12 +155,14 @@ def test_constant_variable_scores_one_half_and_is_flagged(model):
     assert scores[0].item() == 0.5 and scores[1].item() == 0.5
 
 
-def test_eval_blocks_equal_one_pass(model):
-    """The cache-friendly eval path (φ in groups of pairs) gives the one-big-pass result."""
+@pytest.mark.parametrize("ragged", [True, False])
+def test_eval_blocks_equal_one_pass(model, ragged):
+    """The cache-friendly eval path (φ in groups of whole pairs) gives the one-big-pass result."""
     points = torch.randn(9, 700, 2, dtype=torch.float64)
     mask = torch.ones(9, 700, dtype=torch.bool)
-    mask[2, 300:] = False
-    mask[5, 10:] = False
+    if ragged:
+        mask[2, 300:] = False
+        mask[5, 10:] = False
     packed, lengths = pack(points, mask)
     z, _ = standardize(packed, lengths)
     with torch.no_grad():
