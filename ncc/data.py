@@ -4,7 +4,7 @@ Everything here is plain numpy/torch bookkeeping shared by the trainer and the s
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -92,7 +92,3 @@ def subsample_indices(n_points: int, max_points: int, n_subsamples: int,
     rng = np.random.default_rng(np.random.SeedSequence([int(random_state) & 0xFFFFFFFF, int(n_points)]))
     return [np.sort(rng.choice(n_points, size=max_points, replace=False)) for _ in range(n_subsamples)]
 
-
-def iter_batches(n_items: int, batch_size: int) -> Iterable[slice]:
-    for start in range(0, n_items, batch_size):
-        yield slice(start, min(start + batch_size, n_items))

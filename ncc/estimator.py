@@ -10,7 +10,7 @@ seen reversed); ``NCCClassifier.pretrained()`` wraps the shipped model instead.
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from ncc._version import __version__
 from ncc.data import pad_pairs, size_sorted_chunks
-from ncc.model import NCC, NCCConfig, NCCEnsemble, scores_from_logits
+from ncc.model import NCC, NCCConfig, NCCEnsemble
 from ncc.serialization import _atomic_write
 
 __all__ = [
