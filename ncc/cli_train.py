@@ -201,7 +201,8 @@ def train(
             train_config = TrainConfig(seed=seed, ensemble=ensemble, n_heldout=n_heldout, **opts)
         except ValueError as exc:
             raise ValueError(_as_option(str(exc))) from None
-        source.batch(0, 0, 2) if data is None else None  # a generator option may only fail when used
+        if data is None:
+            source.batch(0, 0, 2)  # a generator option may only fail when pairs are drawn
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if isinstance(exc, TypeError) and "unexpected keyword" in message:
