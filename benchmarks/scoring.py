@@ -110,7 +110,9 @@ def matmul_flops(threads: int, seconds: float = 2.0) -> dict[str, float]:
 
 
 def time_cdt(pairs: np.ndarray, threads: int, repeats: int = 1):
-    """pairs/s of CDT's NCC, or (None, reason) when CDT cannot be imported."""
+    """pairs/s of CDT's NCC, or (None, reason) when CDT cannot be imported or is not asked for."""
+    if len(pairs) == 0:
+        return None, "CDT not timed (--cdt-pairs 0)"
     try:
         import torch
         from cdt.causality.pairwise.NCC import NCC as CDTNCC, NCC_model
