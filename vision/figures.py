@@ -26,21 +26,24 @@ def ratio_figure(path: Path, report: dict, arrays: dict[str, np.ndarray]) -> Non
     rng = np.random.default_rng(0)
     for ax, key, label in ((axes[0], "object_ratio", "object ratio  Σ|f(xᶜ)−f(x)| / Σ|f(x)|"),
                            (axes[1], "context_ratio", "context ratio  Σ|f(xᵒ)−f(x)| / Σ|f(x)|")):
+        shown: list[np.ndarray] = []
         for k, c in enumerate(cats):
             values = arrays[key][k]
             if c in per:
                 for offset, which, color in ((-0.18, "top_anticausal", "tab:red"), (0.18, "top_causal", "tab:blue")):
                     v = values[per[c][which]]
                     v = v[np.isfinite(v)]
+                    shown.append(v)
                     if len(v):
                         ax.bar(k + offset, v.mean(), width=0.34, color=color, alpha=0.45)
                         ax.scatter(k + offset + rng.uniform(-0.07, 0.07, len(v)), v, s=9, color=color)
             else:
                 v = values[np.isfinite(values)]
+                shown.append(v)
                 if len(v):
                     ax.boxplot([v], positions=[k], widths=0.5, showfliers=False)
         ax.set_ylabel(label, fontsize=8)
-        finite = arrays[key][np.isfinite(arrays[key])]
+        finite = np.concatenate(shown) if shown else np.zeros(0)
         if len(finite) and finite.max() > 20 * max(np.median(finite), 1e-12):
             ax.set_yscale("symlog", linthresh=1.0)  # a few huge ratios would flatten every bar otherwise
     from matplotlib.patches import Patch
@@ -51,8 +54,8 @@ def ratio_figure(path: Path, report: dict, arrays: dict[str, np.ndarray]) -> Non
     axes[1].set_xticks(range(len(cats)))
     axes[1].set_xticklabels(cats, rotation=60, ha="right", fontsize=8)
     title = f"Top {report['config']['top_percent']}% features by NCC score"
-    if report["warnings"]:
-        title += "  —  RANDOM-INIT BACKBONE (pipeline test only)" if any("RANDOM" in w for w in report["warnings"]) else ""
+    if any("RANDOM" in w for w in report["warnings"]):
+        title += "  —  RANDOM-INIT BACKBONE (pipeline test only)"
     axes[0].set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
