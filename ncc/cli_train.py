@@ -18,28 +18,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from ncc._cli_utils import fail
+from ncc._cli_utils import fail, parse_weights
 
 _GEN = "Generator"
 _ARCH = "Architecture"
 _OPT = "Optimisation"
 _RUN = "Run"
-
-
-def _parse_weights(text: Optional[str], option: str) -> Optional[dict]:
-    """"spline=2,nn=1" → {"spline": 2.0, "nn": 1.0}; names are checked by the generator."""
-    if text is None:
-        return None
-    weights = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not name.strip():
-            raise ValueError(f"malformed {option} {text!r}: expected NAME=WEIGHT,NAME=WEIGHT")
-    return weights
 
 
 def _parse_gen_options(items: list[str]) -> dict:
@@ -152,9 +136,9 @@ def train(
         "discretize_prob": discretize_prob, "quantize_prob": quantize_prob, "confounder_prob": confounder_prob,
     }
     try:
-        generator_given["mechanism_weights"] = _parse_weights(mechanism_weights, "--mechanism-weights")
-        generator_given["cause_weights"] = _parse_weights(cause_weights, "--cause-weights")
-        generator_given["kind_weights"] = _parse_weights(kind_weights, "--kind-weights")
+        generator_given["mechanism_weights"] = parse_weights(mechanism_weights, "--mechanism-weights")
+        generator_given["cause_weights"] = parse_weights(cause_weights, "--cause-weights")
+        generator_given["kind_weights"] = parse_weights(kind_weights, "--kind-weights")
         generator_given = {k: v for k, v in generator_given.items() if v is not None}
         generator_given.update(_parse_gen_options(gen or []))
     except ValueError as exc:

@@ -12,25 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ncc._cli_utils import fail
+from ncc._cli_utils import fail, parse_weights
 
 _SEED_MAX = 2**32 - 1  # what numpy's RandomState (via check_random_state) accepts
-
-
-def _parse_weights(text: Optional[str], option: str) -> Optional[dict]:
-    """"spline=2,nn=1" -> {"spline": 2.0, "nn": 1.0} (names are checked later)."""
-    if text is None:
-        return None
-    weights = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ValueError(f"malformed {option} {text!r}: expected NAME=WEIGHT,NAME=WEIGHT")
-    return weights
 
 
 def generate(
@@ -60,9 +44,9 @@ def generate(
         check_n_pairs(n_pairs)
         config = make_config(
             n_points=n_points, mechanism=mechanism, cause=cause, noise=noise, kinds=kinds,
-            mechanism_weights=_parse_weights(mechanism_weights, "--mechanism-weights"),
-            cause_weights=_parse_weights(cause_weights, "--cause-weights"),
-            kind_weights=_parse_weights(kind_weights, "--kind-weights"),
+            mechanism_weights=parse_weights(mechanism_weights, "--mechanism-weights"),
+            cause_weights=parse_weights(cause_weights, "--cause-weights"),
+            kind_weights=parse_weights(kind_weights, "--kind-weights"),
             discretize_prob=discretize_prob, quantize_prob=quantize_prob,
             confounder_prob=confounder_prob)
         if not 0 <= seed <= _SEED_MAX:
