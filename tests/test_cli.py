@@ -1,4 +1,4 @@
-"""`ncc generate` and `ncc plot-pairs` through typer's CliRunner."""
+"""The `ncc` CLI through typer's CliRunner: generate, plot-pairs, and the whole generate -> train -> score -> evaluate path."""
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -119,3 +119,44 @@ def test_plot_pairs_bad_input(tmp_path):
     blocker = tmp_path / "f"
     blocker.write_text("x")
     _assert_bad_input(_run("plot-pairs", data, "--out", blocker / "g.png"), "is not a folder")
+
+
+def test_generate_train_score_evaluate_end_to_end(tmp_path):
+    """The whole user path on tiny data: generate -> train -> score -> evaluate."""
+    import csv
+    import json
+
+    pairs = tmp_path / "pairs"
+    model = tmp_path / "tiny.safetensors"
+    scores = tmp_path / "scores.csv"
+    result = _run("generate", "--n-pairs", 24, "--n-points", 60, "--mechanism", "sigmoid_additive",
+                  "--seed", 3, "--format", "tuebingen", "--out", pairs)
+    assert result.exit_code == 0, result.output
+    result = _run("train", "--steps", 30, "--batch-size", 8, "--embed-dim", 8, "--classifier-dim", 8,
+                  "--heldout", 20, "--eval-every", 30, "--n-points", "40:80", "--threads", 1,
+                  "--no-progress", "--seed", 0, "--output", model)
+    assert result.exit_code == 0, result.output
+    assert json.loads(model.with_suffix(".json").read_text())["steps"] == 30
+
+    result = _run("score", pairs, "--model", model, "--output", scores)
+    assert result.exit_code == 0, result.output
+    with open(scores, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["pair_id"] for r in rows] == [f"pair{i:04d}" for i in range(1, 25)]
+    assert all(r["status"] == "ok" and 0.0 <= float(r["score"]) <= 1.0 for r in rows)
+    assert all(r["direction"] == ("->" if float(r["score"]) > 0.5 else "<-") for r in rows)
+
+    result = _run("evaluate", pairs, "--model", model, "--baselines", "IGCI", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["n_pairs"] == 24 and set(report["metrics"]) == {"NCC", "IGCI"}
+    # evaluate's NCC accuracy must agree with the scores written by `ncc score` and the true directions.
+    truth = {f"pair{i:04d}": d for i, d in enumerate(_tuebingen_directions(pairs), 1)}
+    correct = [(float(r["score"]) > 0.5) == truth[r["pair_id"]] for r in rows]
+    assert report["metrics"]["NCC"]["accuracy"] == pytest.approx(np.mean(correct))
+
+
+def _tuebingen_directions(folder):
+    """True when column 1 causes column 2, from pairmeta.txt."""
+    lines = (folder / "pairmeta.txt").read_text().split("\n")
+    return [line.split()[1] == "1" for line in lines if line.strip()]
