@@ -60,20 +60,16 @@ def _command_line() -> str:
 
 
 def _default_threads() -> int:
-    """CPUs this process may use, minus those already busy (1-minute load average), at least 1.
+    """The CPUs this process may use.
 
-    On a shared machine, torch threads that wait for a busy core spin at every parallel region:
-    with 2 cores and other work running, 2 threads measured 4x slower than 1.
+    Fixed for a given machine, never read from its current load: float sums depend on the thread
+    count, so a load-dependent default would make the same seeded command give different weights.
+    On a busy shared machine ``--threads 1`` can be much faster (waiting threads spin).
     """
     try:
-        cpus = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(cpus, int(cpus - busy + 0.5)))
+        return os.cpu_count() or 1
 
 
 def train(
@@ -89,7 +85,7 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="Fixes weights, batches and held-out pairs (bit-exact on CPU).", rich_help_panel=_RUN)] = 0,
     ensemble: Annotated[int, typer.Option("--ensemble", help="Number of networks, trained one after the other with seeds derived from --seed; scores are averaged.", rich_help_panel=_RUN)] = 1,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel=_RUN)] = "auto",
-    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch. (default: the CPUs this process may use that are not busy, at least 1)", rich_help_panel=_RUN)] = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch; results depend on it, so give the same value to reproduce a run. (default: the CPUs this process may use)", rich_help_panel=_RUN)] = None,
     heldout: Annotated[Optional[int], typer.Option("--heldout", help="Held-out synthetic pairs for the progress bar and metadata. (default: 1000; with --data: 10% of the file, at most 1000)", rich_help_panel=_RUN)] = None,
     eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Steps between held-out evaluations. (default: 500)", rich_help_panel=_RUN)] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
