@@ -18,25 +18,6 @@ from ncc.serialization import ModelFileError
 TINY = NCCConfig(embed_dim=12, classifier_dim=12, max_points=300, n_subsamples=3)
 
 
-def _make_model(seed: int = 0, config: NCCConfig = TINY) -> NCC:
-    """A tiny network trained for a few steps on synthetic pairs, so its scores spread out."""
-    import synthetic
-
-    torch.manual_seed(seed)
-    model = NCC(config)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-2)
-    X, y = synthetic.make_pairs(64, n_points=60, random_state=seed)
-    points, target = torch.from_numpy(X), torch.from_numpy(y).float()
-    for _ in range(15):
-        logits = model(points)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, torch.stack([target, 1 - target], 1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
-
-
 def _pairs(seed: int, sizes) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
@@ -47,8 +28,8 @@ def _pairs(seed: int, sizes) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def model() -> NCC:
-    return _make_model()
+def model(train_tiny) -> NCC:
+    return train_tiny(TINY)
 
 
 def test_score_pairs_equals_one_by_one(model):
@@ -139,8 +120,8 @@ def test_other_arguments_are_checked(model):
     assert ncc.score_pairs([], model).shape == (0,)
 
 
-def test_scoring_restores_training_mode():
-    model = _make_model().train()
+def test_scoring_restores_training_mode(train_tiny):
+    model = train_tiny(TINY).train()
     ncc.score_pairs(_pairs(0, [30]), model)
     assert model.training
 
@@ -155,8 +136,8 @@ def test_save_load_roundtrip(tmp_path, model):
     assert ncc.score_pairs(pairs, str(path)).tolist() == ncc.score_pairs(pairs, loaded).tolist()
 
 
-def test_ensemble_roundtrip(tmp_path):
-    ensemble = NCCEnsemble([_make_model(s) for s in (1, 2, 3)]).eval()
+def test_ensemble_roundtrip(tmp_path, train_tiny):
+    ensemble = NCCEnsemble([train_tiny(TINY, s) for s in (1, 2, 3)]).eval()
     path = ncc.save(ensemble, tmp_path / "e.safetensors")
     loaded = ncc.load(path)
     assert isinstance(loaded, NCCEnsemble) and len(loaded.members) == 3
@@ -165,12 +146,12 @@ def test_ensemble_roundtrip(tmp_path):
     assert loaded.metadata is None
 
 
-def test_model_paths_are_cached_until_the_file_changes(tmp_path, model):
+def test_model_paths_are_cached_until_the_file_changes(tmp_path, model, train_tiny):
     path = tmp_path / "m.safetensors"
     ncc.save(model, path)
     assert ncc.api.resolve_model(path) is ncc.api.resolve_model(str(path))
     first = ncc.api.resolve_model(path)
-    ncc.save(_make_model(9), path)
+    ncc.save(train_tiny(TINY, 9), path)
     os.utime(path, ns=(1, 1))  # a different mtime, whatever the clock resolution
     assert ncc.api.resolve_model(path) is not first
 

@@ -13,26 +13,6 @@ from ncc.model import NCC, NCCConfig, NCCEnsemble, pack, standardize
 TINY = NCCConfig(embed_dim=16, classifier_dim=16)
 
 
-def _trained_tiny(seed: int = 0, config: NCCConfig = TINY) -> NCC:
-    """A tiny network trained for a few steps on synthetic pairs of mixed sizes: its weights and
-    batch-norm statistics are far from their initial values and its scores spread out."""
-    import synthetic
-
-    from ncc.train import symmetric_loss, targets_from_labels
-
-    torch.manual_seed(seed)
-    model = NCC(config)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-2)
-    X, y = synthetic.make_pairs(48, n_points=(20, 80), random_state=seed)
-    points, mask = pad_pairs(X, torch.float32)
-    for _ in range(15):
-        loss = symmetric_loss(model(points, mask), targets_from_labels(y))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
-
-
 def _pairs(seed: int, sizes) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
@@ -50,8 +30,8 @@ def _score(model, pairs) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def model() -> NCC:
-    return _trained_tiny()
+def model(train_tiny) -> NCC:
+    return train_tiny(TINY)
 
 
 def test_config_defaults_are_the_paper():
@@ -206,8 +186,8 @@ def test_training_mode_uses_both_orientations_in_batchnorm():
     torch.testing.assert_close(model.phi[0].norm.running_mean, expected, atol=1e-5, rtol=1e-4)
 
 
-def test_ensemble_score_is_mean_of_members():
-    members = [_trained_tiny(seed) for seed in (1, 2, 3)]
+def test_ensemble_score_is_mean_of_members(train_tiny):
+    members = [train_tiny(TINY, seed) for seed in (1, 2, 3)]
     ensemble = NCCEnsemble(members).eval()
     pairs = _pairs(7, [20, 35])
     expected = np.mean([_score(m, pairs) for m in members], axis=0)
