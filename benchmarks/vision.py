@@ -113,29 +113,27 @@ def throughput(args) -> dict:
                 "median_ratio_channels_last": float(np.median([r["ratio_channels_last"] for r in runs]))}
 
 
-def _rss_mb(pid: int | str = "self") -> float:
-    """Current resident set size of a process, from /proc (Linux)."""
+def _proc_mb(pid: int | str, filename: str, key: str) -> float:
+    """A ``key:`` line (in kB) of /proc/PID/FILENAME, in MB; 0 when unreadable (not Linux)."""
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(f"/proc/{pid}/{filename}") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _rss_mb(pid: int | str = "self") -> float:
+    """Current resident set size of a process."""
+    return _proc_mb(pid, "status", "VmRSS:")
 
 
 def _pss_mb(pid: int | str = "self") -> float:
     """Proportional set size: shared pages (torch's libraries, copy-on-write memory of forked
     workers) counted once across processes instead of once per process as RSS does."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mb(pid, "smaps_rollup", "Pss:")
 
 
 def _children() -> list[int]:

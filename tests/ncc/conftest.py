@@ -32,3 +32,19 @@ def _train_tiny(config: NCCConfig, seed: int = 0) -> NCC:
 def train_tiny():
     """``train_tiny(config, seed=0)`` → a briefly trained tiny :class:`NCC` in eval mode."""
     return _train_tiny
+
+
+class MarkerPayload:
+    """Unpickling this creates a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture(scope="session")
+def marker_payload():
+    """``marker_payload(path)`` → an object whose unpickling would create ``path``."""
+    return MarkerPayload

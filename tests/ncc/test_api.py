@@ -227,20 +227,10 @@ def test_bad_model_files_raise_model_file_error_naming_the_path(tmp_path, model,
         ncc.score_pairs(_pairs(0, [10]), path)
 
 
-class _Payload:
-    """Unpickling this creates a marker file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 @pytest.mark.parametrize("writer", ["torch.save", "pickle"])
-def test_pickle_payload_is_refused_without_running_it(tmp_path, writer):
+def test_pickle_payload_is_refused_without_running_it(tmp_path, writer, marker_payload):
     def write(path, marker):
-        obj = {"members.0.head.bias": torch.zeros(1), "evil": _Payload(marker)}
+        obj = {"members.0.head.bias": torch.zeros(1), "evil": marker_payload(marker)}
         if writer == "torch.save":
             torch.save(obj, path)
         else:

@@ -177,27 +177,17 @@ def test_corrupt_model_file(tmp_path, content):
         assert str(bad) in line
 
 
-class _Payload:
-    """Unpickling this creates the marker file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 @pytest.mark.parametrize("how", ["pickle", "torch.save"])
 @pytest.mark.parametrize("name", ["evil.pt", "evil.safetensors"])
-def test_pickle_model_is_refused_and_never_runs(tmp_path, how, name):
+def test_pickle_model_is_refused_and_never_runs(tmp_path, how, name, marker_payload):
     import torch
 
     marker = tmp_path / "PWNED"
     evil = tmp_path / name
     if how == "pickle":
-        evil.write_bytes(pickle.dumps(_Payload(marker)))
+        evil.write_bytes(pickle.dumps(marker_payload(marker)))
     else:
-        torch.save({"state": _Payload(marker)}, evil)
+        torch.save({"state": marker_payload(marker)}, evil)
     assert not marker.exists()
     write_two_column(tmp_path / "p.csv", _pairs(k=1)[0][0])
     line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "p.csv"), "--model", str(evil)]))
