@@ -72,6 +72,52 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
+def _check_paths(output: Path, metadata: Path, checkpoint: Path, data: Optional[Path], resume: bool,
+                 overwrite: bool) -> None:
+    """Refuse, before training, paths that would lose a file or fail once the work is done."""
+    from ncc._paths import first_clash, writable_problem
+
+    roles = {"--output": output, "metadata (OUTPUT with .json)": metadata,
+             "--checkpoint" if checkpoint != output.with_suffix(".ckpt") else "checkpoint (OUTPUT with .ckpt)": checkpoint,
+             "--data": data}
+    clash = first_clash(roles)
+    if clash:
+        a, b = clash
+        fail(f"{a} {roles[a]} and {b} {roles[b]} are the same file; one would overwrite or delete the other "
+             "(give another --output or --checkpoint)")
+    for role, path in list(roles.items())[:3]:
+        problem = writable_problem(path)
+        if problem:
+            fail(f"{role} {path}: {problem}")
+    if resume and overwrite:
+        fail("--resume and --overwrite contradict each other; give one")
+    if resume and not checkpoint.exists():
+        fail(f"--resume: no checkpoint at {checkpoint} (was the first run given the same --output / --checkpoint?)")
+    if checkpoint.exists() and not (resume or overwrite):
+        fail(f"checkpoint {checkpoint} exists (an earlier run); pass --resume to continue it or --overwrite "
+             "to start over")
+
+
+def _save_or_rescue(model, output: Path, metadata: dict, checkpoint: Path) -> None:
+    """Save the trained model; if that fails now, save it elsewhere and say where (never lose it)."""
+    from ncc._paths import fallback_path
+    from ncc.serialization import metadata_path, save_model
+
+    try:
+        save_model(model, output, metadata)
+        return
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    rescued = fallback_path(output)
+    try:
+        save_model(model, rescued, metadata)
+    except OSError as exc:
+        fail(f"cannot write {output} ({reason}) nor {rescued} ({exc.strerror or exc}); "
+             f"the checkpoint {checkpoint} is kept: rerun with --resume and another --output")
+    fail(f"cannot write {output} ({reason}); the model was saved to {rescued} (metadata "
+         f"{metadata_path(rescued)}) and the checkpoint {checkpoint} is kept")
+
+
 def train(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.safetensors); metadata goes to the same name with .json.", rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
@@ -91,6 +137,7 @@ def train(
     checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
     checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint (same options as the interrupted run).", rich_help_panel=_RUN)] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start over even if the checkpoint file exists (it is replaced).", rich_help_panel=_RUN)] = False,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep the checkpoint after the model is saved (it is deleted by default).", rich_help_panel=_RUN)] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
     embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
@@ -166,9 +213,8 @@ def train(
         fail(f"--output {output} is a folder; give a file name such as {output / 'ncc-model.safetensors'}")
     if output.suffix == ".json":
         fail(f"--output {output}: the model file cannot be .json (that name is used for the metadata)")
-    parent = output.parent if str(output.parent) else Path(".")
-    if parent.exists() and not os.access(parent, os.W_OK):
-        fail(f"cannot write to {parent}: permission denied")
+    checkpoint = checkpoint if checkpoint is not None else output.with_suffix(".ckpt")
+    _check_paths(output, metadata_path(output), checkpoint, data, resume, overwrite)
 
     try:
         if data is not None:
@@ -189,9 +235,6 @@ def train(
             message = f"unknown generator option: {message.split('argument')[-1].strip()}"
         fail(message)
 
-    checkpoint = checkpoint if checkpoint is not None else output.with_suffix(".ckpt")
-    if resume and not checkpoint.exists():
-        fail(f"--resume: no checkpoint at {checkpoint} (was the first run given the same --output / --checkpoint?)")
 
     # -- train -----------------------------------------------------------------------------------
     torch.set_num_threads(threads if threads is not None else _default_threads())
@@ -211,10 +254,8 @@ def train(
     metadata["command"] = _command_line()
     metadata["options"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in ctx.params.items()}
     metadata["resumed"] = resume
-    try:
-        save_model(result.model, output, metadata)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
+    checkpoint = result.checkpoint or checkpoint  # it moves when its own folder became unwritable
+    _save_or_rescue(result.model, output, metadata, checkpoint)
     if not keep_checkpoint:
         checkpoint.unlink(missing_ok=True)  # the model file now holds everything worth keeping
     acc = metadata["heldout"]["accuracy"]

@@ -373,6 +373,7 @@ def _check_same_run(state: dict, expected: dict, path: Path) -> None:
 class TrainResult:
     model: Union[NCC, NCCEnsemble]
     metadata: dict
+    checkpoint: Optional[Path] = None  # where the last checkpoint went (a fallback if the first path failed)
 
 
 class _InterruptFlag:
@@ -430,7 +431,19 @@ class _Trainer:
             "finished_members": self.finished, "member_meta": self.member_meta, "history": self.history,
             "elapsed_s": self.elapsed(), "member_elapsed_s": member_seconds, "last_eval": last_eval,
         }
-        _write_checkpoint(self.checkpoint, state)
+        try:
+            _write_checkpoint(self.checkpoint, state)
+        except OSError as exc:
+            # The folder went away or filled up mid-run: keep the work in a fallback file, say where.
+            import sys
+
+            from ncc._paths import fallback_path
+
+            rescued = fallback_path(self.checkpoint)
+            _write_checkpoint(rescued, state)
+            tqdm.write(f"Warning: cannot write checkpoint {self.checkpoint} ({exc.strerror or exc}); "
+                       f"writing checkpoints to {rescued} instead (resume with --checkpoint {rescued})", file=sys.stderr)
+            self.checkpoint = rescued
 
     def restore(self) -> dict:
         state = _read_checkpoint(self.checkpoint)
@@ -549,7 +562,7 @@ class _Trainer:
                 "python": platform.python_version(), "machine": platform.machine(),
             },
         }
-        return TrainResult(model, metadata)
+        return TrainResult(model, metadata, self.checkpoint)
 
 
 def train_ncc(

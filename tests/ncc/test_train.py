@@ -308,3 +308,128 @@ def test_cli_help_defaults_match_the_configs():
             assert match.group(1) == str(defaults[name]) or float(match.group(1)) == float(defaults[name]), name
             checked += 1
     assert checked >= 10
+
+
+# -- paths that would lose files (issue 11, cases 1-3) ------------------------------------------
+
+def _tiny_data(tmp_path):
+    import synthetic
+    from synthetic.io import save
+
+    X, y = synthetic.make_pairs(20, n_points=30, random_state=0)
+    return save(tmp_path / "tr.npz", X, y, config=synthetic.make_config(n_points=30), random_state=0)
+
+
+DATA_CLI = ["--steps", "2", "--batch-size", "4", "--embed-dim", "8", "--classifier-dim", "8", "--threads", "1",
+            "--no-progress", "--device", "cpu"]
+
+
+@pytest.mark.parametrize("case", ["output_is_default_checkpoint", "checkpoint_is_output", "checkpoint_is_metadata",
+                                  "checkpoint_is_data", "output_is_data"])
+def test_cli_refuses_two_roles_on_one_file(tmp_path, case):
+    data = _tiny_data(tmp_path)
+    out = tmp_path / "m.safetensors"
+    side = tmp_path / "m.json"
+    side.write_text("{}")
+    args = {"output_is_default_checkpoint": ["-o", str(tmp_path / "model.ckpt")],
+            "checkpoint_is_output": ["-o", str(out), "--checkpoint", str(out)],
+            "checkpoint_is_metadata": ["-o", str(out), "--checkpoint", str(side)],
+            "checkpoint_is_data": ["-o", str(out), "--checkpoint", str(data)],
+            "output_is_data": ["-o", str(data)]}[case]
+    before = data.read_bytes()
+    result = runner.invoke(app, ["train", "--data", str(data), *DATA_CLI, *args])
+    _one_line_error(result, "same file")
+    assert data.read_bytes() == before and side.read_text() == "{}"  # nothing lost, nothing trained
+
+
+def test_cli_refuses_a_default_checkpoint_through_a_symlink(tmp_path):
+    data = _tiny_data(tmp_path)
+    (tmp_path / "m.ckpt").symlink_to(data)
+    result = runner.invoke(app, ["train", "--data", str(data), *DATA_CLI, "-o", str(tmp_path / "m.safetensors")])
+    _one_line_error(result, "same file")
+    assert data.exists()
+
+
+@pytest.mark.parametrize("where", ["folder", "under_a_file"])
+def test_cli_unwritable_checkpoint_is_refused_before_training(tmp_path, where, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ncc.train, "train_ncc", lambda *a, **k: calls.append(1))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    checkpoint = {"folder": tmp_path, "under_a_file": blocker / "sub" / "c.ckpt"}[where]
+    result = runner.invoke(app, ["train", *TINY_CLI, "-o", str(tmp_path / "m.safetensors"), "--checkpoint",
+                                 str(checkpoint)])
+    _one_line_error(result, "--checkpoint", str(checkpoint))
+    assert not calls
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_cli_read_only_output_folder_is_refused_before_training(tmp_path):
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        result = runner.invoke(app, ["train", *TINY_CLI, "-o", str(locked / "sub" / "m.safetensors")])
+    finally:
+        locked.chmod(0o755)
+    _one_line_error(result, "--output", "not writable")
+
+
+def test_cli_late_save_failure_rescues_the_model(tmp_path, monkeypatch):
+    import ncc.serialization
+
+    out = tmp_path / "m.safetensors"
+    real_save = ncc.serialization.save_model
+
+    def failing_save(model, path, metadata=None):
+        if os.fspath(path) == os.fspath(out):
+            raise PermissionError(13, "Permission denied")
+        return real_save(model, path, metadata)
+
+    monkeypatch.setattr(ncc.serialization, "save_model", failing_save)
+    result = runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "saved to" in line
+    rescued = line.split("saved to ")[1].split(" ")[0]
+    try:
+        assert isinstance(ncc.load(rescued), NCC)
+        assert out.with_suffix(".ckpt").exists()  # kept: the model did not reach its place
+    finally:
+        for p in (rescued, rescued.replace(".safetensors", ".json")):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def test_checkpoint_write_failure_falls_back_and_says_where(tmp_path, monkeypatch, capsys):
+    ckpt = tmp_path / "c.ckpt"
+    real_write = ncc.train._write_checkpoint
+
+    def failing_write(path, state):
+        if path == ckpt:
+            raise OSError(28, "No space left on device")
+        real_write(path, state)
+
+    monkeypatch.setattr(ncc.train, "_write_checkpoint", failing_write)
+    result = _run(checkpoint=ckpt)
+    try:
+        assert result.checkpoint != ckpt and result.checkpoint.exists()
+        assert str(result.checkpoint) in capsys.readouterr().err
+    finally:
+        result.checkpoint.unlink(missing_ok=True)
+
+
+def test_cli_existing_checkpoint_needs_resume_or_overwrite(tmp_path, monkeypatch):
+    out = tmp_path / "m.safetensors"
+    real_train = ncc.train.train_ncc
+    monkeypatch.setattr(ncc.train, "train_ncc",
+                        lambda *a, **k: real_train(*a, **{**k, "callback": _interrupt_at(0, 4)}))
+    assert runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)]).exit_code == 130
+    monkeypatch.setattr(ncc.train, "train_ncc", real_train)
+    ckpt = out.with_suffix(".ckpt")
+    before = ckpt.read_bytes()
+    _one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)]), str(ckpt), "--resume", "--overwrite")
+    assert ckpt.read_bytes() == before
+    _one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--overwrite"]),
+                    "--resume", "--overwrite")
+    assert runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--overwrite"]).exit_code == 0
