@@ -156,6 +156,12 @@ def _num(value, what: str, path: Path) -> float:
     return out
 
 
+def _check_id(value, what: str, path: Path) -> None:
+    """COCO ids are integers (some tools write strings); anything else cannot be matched up."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise AnnotationError(f"{path}: {what} id {value!r} is not an integer or a string")
+
+
 def parse_coco(json_path: Path, finder: _ImageFinder):
     """Yield ``(key, path_or_None, width, height, [(category, box), ...])`` per image of a COCO file."""
     try:
@@ -167,10 +173,16 @@ def parse_coco(json_path: Path, finder: _ImageFinder):
         raise AnnotationError(f"{json_path}: cannot read ({exc.strerror})") from None
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "annotations", "categories")):
         raise AnnotationError(f"{json_path}: not a COCO instances file (needs lists 'images', 'annotations', 'categories')")
-    try:
-        cats = {c["id"]: canonical_name(str(c["name"])) for c in data["categories"]}
-    except (KeyError, TypeError):
-        raise AnnotationError(f"{json_path}: a category lacks 'id' or 'name'") from None
+    cats: dict = {}
+    for c in data["categories"]:
+        try:
+            cid, cname = c["id"], canonical_name(str(c["name"]))
+        except (KeyError, TypeError):
+            raise AnnotationError(f"{json_path}: a category lacks 'id' or 'name'") from None
+        _check_id(cid, "category", json_path)
+        if cid in cats:  # a later entry would silently rename every object of the first
+            raise AnnotationError(f"{json_path}: category id {cid!r} is listed twice ({cats[cid]!r} and {cname!r})")
+        cats[cid] = cname
     split = _coco_split(json_path)
     images: dict = {}
     for im in data["images"]:
@@ -178,6 +190,9 @@ def parse_coco(json_path: Path, finder: _ImageFinder):
             iid, name = im["id"], str(im["file_name"])
         except (KeyError, TypeError):
             raise AnnotationError(f"{json_path}: an image entry lacks 'id' or 'file_name'") from None
+        _check_id(iid, "image", json_path)
+        if iid in images:  # a later entry would silently replace the first image
+            raise AnnotationError(f"{json_path}: image id {iid!r} is listed twice ({images[iid][0]!r} and {name!r})")
         w, h = im.get("width"), im.get("height")
         w = int(_num(w, f"width of image {iid}", json_path)) if w is not None else None
         h = int(_num(h, f"height of image {iid}", json_path)) if h is not None else None
@@ -187,6 +202,8 @@ def parse_coco(json_path: Path, finder: _ImageFinder):
             iid, cid, bbox = ann["image_id"], ann["category_id"], ann["bbox"]
         except (KeyError, TypeError):
             raise AnnotationError(f"{json_path}: annotation {ann.get('id', '?') if isinstance(ann, dict) else '?'} lacks 'image_id', 'category_id' or 'bbox'") from None
+        _check_id(iid, f"image (in annotation {ann.get('id', '?')})", json_path)
+        _check_id(cid, f"category (in annotation {ann.get('id', '?')})", json_path)
         if iid not in images:
             raise AnnotationError(f"{json_path}: annotation {ann.get('id', '?')} refers to unknown image id {iid}")
         if cid not in cats:

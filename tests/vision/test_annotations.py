@@ -88,6 +88,18 @@ def test_coco_zero_area_boxes_are_skipped(tmp_path):
                  "annotations": [{"id": 5, "image_id": 7, "category_id": 1, "bbox": [1, 2, 3, 4]}]}), "unknown image id 7"),
     (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
                  "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, "x", 3, 4]}]}), "not a number"),
+    # issue 11, case 4: duplicate ids must not drop an image or rename a category
+    (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}, {"id": 1, "file_name": "b.jpg"}],
+                 "categories": [{"id": 1, "name": "dog"}], "annotations": []}), "image id 1 is listed twice"),
+    (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}],
+                 "categories": [{"id": 3, "name": "dog"}, {"id": 3, "name": "horse"}], "annotations": []}),
+     "category id 3 is listed twice"),
+    # issue 11, messages: an unhashable id is one line, not a TypeError
+    (json.dumps({"images": [{"id": [1], "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
+                 "annotations": []}), "image id [1] is not an integer"),
+    (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
+                 "annotations": [{"id": 5, "image_id": {"a": 1}, "category_id": 1, "bbox": [1, 2, 3, 4]}]}),
+     "not an integer"),
 ])
 def test_malformed_coco_names_the_file(tmp_path, content, message):
     (tmp_path / "images").mkdir()
