@@ -21,6 +21,7 @@ from typing import Optional, Union
 
 import torch
 
+from ncc import _modelfile
 from ncc._version import __version__
 from ncc.model import NCC, NCCConfig, NCCEnsemble
 
@@ -45,8 +46,6 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "pretrained" / "ncc-defau
 
 Model = Union[NCC, NCCEnsemble]
 
-# First bytes of files that unpickle: a pickle stream (protocol >= 2) and torch.save's zip archive.
-_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
 
 
 class ModelFileError(ValueError):
@@ -130,15 +129,14 @@ def model_from_bytes(data: bytes, name: str = "<bytes>") -> Model:
     """Inverse of :func:`model_to_bytes`, with the checks of :func:`load_model`."""
     from safetensors.torch import load
 
-    if data[:4].startswith(_PICKLE_MAGIC):
-        raise ModelFileError(name, "is pickle data; refused (NCC models are safetensors)")
+    _refuse_foreign(_modelfile.sniff(data[:9], len(data)), name)
+    raw = _parse_raw_header(data[8:8 + _modelfile.header_length(data)], name)
+    config, n_members = _checked_header(raw, name)
     try:
         tensors = load(data)
-        header_len = int.from_bytes(data[:8], "little")  # safetensors: u64 length, then JSON header
-        header = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
-    except Exception as exc:  # any damage: safetensors and json raise their own types
+    except Exception as exc:  # any damage: safetensors raises its own types
         raise ModelFileError(name, f"not a valid safetensors payload ({exc})") from None
-    return _build_model(tensors, header, name)
+    return _build_model(tensors, config, n_members, name)
 
 
 def read_metadata(path: Union[str, os.PathLike]) -> Optional[dict]:
@@ -152,21 +150,40 @@ def read_metadata(path: Union[str, os.PathLike]) -> Optional[dict]:
     return data if isinstance(data, dict) else None
 
 
-def _check_not_pickle(path: Path) -> None:
+def _refuse_foreign(kind: str, where) -> None:
+    if kind in ("pickle", "zip"):
+        raise ModelFileError(where, "is a pickle / torch.save file; refused without loading it, because "
+                                    "unpickling can run arbitrary code (NCC model files are safetensors)")
+    if kind != "safetensors":
+        raise ModelFileError(where, "not a valid safetensors file (no 8-byte header length followed by "
+                                    "a JSON header)")
+
+
+def _read_raw_header(path: Path) -> dict:
+    """The safetensors header of a file, read and parsed without touching the tensor data."""
     try:
+        size = path.stat().st_size
         with open(path, "rb") as fh:
-            head = fh.read(8)
+            head = fh.read(9)
+            if not head:
+                raise ModelFileError(path, "is empty")
+            _refuse_foreign(_modelfile.sniff(head, size), path)
+            fh.seek(8)
+            raw = fh.read(_modelfile.header_length(head))
     except IsADirectoryError:
         raise ModelFileError(path, "is a directory, not a model file") from None
     except FileNotFoundError:
         raise ModelFileError(path, "no such file") from None
     except OSError as exc:
         raise ModelFileError(path, f"cannot be read ({exc.strerror or exc})") from None
-    if not head:
-        raise ModelFileError(path, "is empty")
-    if head.startswith(_PICKLE_MAGIC):
-        raise ModelFileError(path, "is a pickle / torch.save file; refused without loading it, because "
-                                   "unpickling can run arbitrary code (NCC model files are safetensors)")
+    return _parse_raw_header(raw, path)
+
+
+def _parse_raw_header(raw: bytes, where) -> dict:
+    try:
+        return _modelfile.parse_header(raw)
+    except ValueError as exc:  # json's and unicode's errors are ValueErrors too
+        raise ModelFileError(where, f"not a valid safetensors file ({exc})") from None
 
 
 def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] = "cpu") -> Model:
@@ -182,35 +199,59 @@ def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] =
     if path == DEFAULT_MODEL_PATH and not path.exists():
         raise ModelFileError(path, "the default pretrained model is not installed; pass a model file "
                                    "(model=... / --model PATH) or build it with `ncc train` (see README)")
-    _check_not_pickle(path)
+    if path.is_dir():
+        raise ModelFileError(path, "is a directory, not a model file")
+    config, n_members = _checked_header(_read_raw_header(path), path)  # before any allocation
     try:
         with safe_open(str(path), framework="pt", device="cpu") as fh:
-            header = fh.metadata() or {}
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types for every kind of damage
         raise ModelFileError(path, f"not a valid safetensors file ({exc})") from None
-    model = _build_model(tensors, header, path).to(device)
+    model = _build_model(tensors, config, n_members, path).to(device)
     model.metadata = read_metadata(path)
     model.source_path = str(path)
     return model
 
 
-def _build_model(tensors: dict, header: dict, where) -> Model:
-    """Check the NCC header and the tensors, and build the model (eval mode, on CPU)."""
-    if header.get("format") != FORMAT:
+def _checked_header(raw: dict, where) -> tuple[NCCConfig, int]:
+    """Config and member count of a parsed safetensors header, after checking every type and
+    every tensor shape against them: nothing is allocated for a header that lies."""
+    header = raw.get("__metadata__") or {}
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        found = header.get("format") if isinstance(header, dict) else None
         raise ModelFileError(where, f"not an NCC model file (safetensors metadata 'format' is "
-                                    f"{header.get('format')!r}, expected {FORMAT!r})")
+                                    f"{found!r}, expected {FORMAT!r})")
     try:
         version = int(header["format_version"])
-        config = NCCConfig.from_dict(json.loads(header["config"]))
+        values = json.loads(header["config"])
         n_members = int(header["n_members"])
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(where, f"corrupt NCC metadata ({exc})") from None
     if version > FORMAT_VERSION:
         raise ModelFileError(where, f"format version {version} is newer than this ncc ({FORMAT_VERSION}); "
                                     "upgrade ncc")
+    problem = _modelfile.config_problem(values)
+    if problem:
+        raise ModelFileError(where, f"corrupt NCC metadata ({problem})")
+    try:
+        config = NCCConfig.from_dict(values)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(where, f"corrupt NCC metadata ({exc})") from None
     if n_members < 1:
         raise ModelFileError(where, f"corrupt NCC metadata (n_members={n_members})")
+    problem = _modelfile.layout_problem(raw, config, n_members)
+    if problem:
+        raise ModelFileError(where, f"weights do not match the stored config: {problem}")
+    return config, n_members
+
+
+def _build_model(tensors: dict, config: NCCConfig, n_members: int, where) -> Model:
+    """Check the values and build the model (eval mode, on CPU); shapes were checked already."""
+    for key, tensor in tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ModelFileError(where, f"tensor {key!r} holds NaN or infinite values")
+        if key.endswith(".running_var") and bool((tensor < 0).any()):
+            raise ModelFileError(where, f"tensor {key!r} holds negative variances")
     members = []
     for k in range(n_members):
         prefix = f"members.{k}."
@@ -222,11 +263,5 @@ def _build_model(tensors: dict, header: dict, where) -> Model:
             first = str(exc).strip().splitlines()[0]
             raise ModelFileError(where, f"weights do not match the stored config (member {k}: {first})") from None
         members.append(member)
-    expected = sum(len(m.state_dict()) for m in members)
-    if expected != len(tensors):
-        raise ModelFileError(where, f"holds {len(tensors)} tensors, expected {expected}")
-    for key, tensor in tensors.items():
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise ModelFileError(where, f"tensor {key!r} holds NaN or infinite values")
     model: Model = members[0] if n_members == 1 else NCCEnsemble(members)
     return model.eval()
