@@ -50,6 +50,13 @@ _ALIASES = {
 # the row is dropped (and reported) by cleaning rather than failing the whole pair.
 _MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
 
+#: Longest line of a pair file (characters): a CEPC field holds a whole variable, ~2.5 million
+#: values at this size. Longer lines, and NUL bytes, mean a damaged or hostile file.
+MAX_LINE_CHARS = 64 * 1024 * 1024
+MAX_ID_CHARS = 256  # a SampleID is a name, not data
+#: pairmeta.txt weights are relative (Tübingen's are <= 1); larger ones overflow weighted sums.
+MAX_WEIGHT = 1e6
+
 _TUEB_RE = re.compile(r"^pair(\d+)\.txt$", re.IGNORECASE)
 _ANLS_RE = re.compile(r"^pair_(\d+)\.txt$", re.IGNORECASE)
 
@@ -97,6 +104,10 @@ def _to_float(token: str) -> float:
     t = token.strip().strip('"').strip("'")
     if t.lower() in _MISSING:
         return float("nan")
+    # Python's float() also takes "1_000" and non-ASCII digits; in a data file those are typos or
+    # another notation, so they are non-numeric rather than silently some number.
+    if not t.isascii() or "_" in t:
+        raise ValueError(f"not a plain number: {t!r}")
     return float(t)
 
 
@@ -198,8 +209,10 @@ def _read_text(path: Path) -> str:
 
 
 def _load_table(path: Path, *, delimiter: str | None = None, sniff: bool = True,
-                index_column: bool = False) -> tuple[np.ndarray | None, str]:
-    """Read one file as a numeric table; returns (table, "ok") or (None, status)."""
+                index_column: bool = False, guess_index: bool = True) -> tuple[np.ndarray | None, str]:
+    """Read one file as a numeric table; returns (table, "ok") or (None, status).
+
+    ``guess_index=False`` keeps every column (pairmeta.txt column numbers count them all)."""
     try:
         text = _read_text(path)
     except OSError as exc:
@@ -213,7 +226,7 @@ def _load_table(path: Path, *, delimiter: str | None = None, sniff: bool = True,
         return None, bad.status
     if index_column and table.shape[1] == 3:
         table = table[:, 1:]
-    else:
+    elif guess_index:
         table = _drop_index_column(table, header)
     return table, "ok"
 
@@ -243,8 +256,9 @@ def read_cepc_targets(targets_csv: str | os.PathLike) -> dict[str, int]:
     if not path.is_file():
         raise FormatError(f"targets file not found: {path}")
     targets: dict[str, int] = {}
+    lines: dict[str, int] = {}
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        for i, row in enumerate(csv.reader(fh), 1):
+        for i, row in enumerate(csv.reader(_Lines(fh, path)), 1):
             if not row or not row[0].strip():
                 continue
             if i == 1 and not _is_numeric(row[-1]):
@@ -252,13 +266,51 @@ def read_cepc_targets(targets_csv: str | os.PathLike) -> dict[str, int]:
             if len(row) < 2:
                 raise FormatError(f"{path}: line {i}: expected 'SampleID,Target'")
             try:
-                value = int(round(float(row[1])))
+                number = _to_float(row[1])
             except ValueError:
                 raise FormatError(f"{path}: line {i}: target {row[1]!r} is not a number") from None
-            if value not in (-1, 0, 1):
-                raise FormatError(f"{path}: line {i}: target must be +1, -1 or 0, got {value}")
-            targets[row[0].strip()] = value
+            if number not in (-1.0, 0.0, 1.0):  # exact: rounding 0.6 to 1 would invent a direction
+                raise FormatError(f"{path}: line {i}: target must be +1, -1 or 0, got {row[1].strip()!r}")
+            key = row[0].strip()
+            if key in targets:
+                raise FormatError(f"{path}: line {i}: SampleID {key!r} is given a target twice (first on line "
+                                  f"{lines[key]})")
+            targets[key], lines[key] = int(number), i
     return targets
+
+
+class _Lines:
+    """Lines of a text file, read one at a time with a length bound and no NUL bytes (a 2 GB
+    line of padding is refused after 64 MiB, not read whole); knows if the last one was ended."""
+
+    def __init__(self, fh, path: Path):
+        self.fh, self.path, self.line_no, self.ended = fh, path, 0, True
+
+    def __iter__(self):
+        while True:
+            line = self.fh.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            self.line_no += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise FormatError(f"{self.path}: line {self.line_no} is longer than {MAX_LINE_CHARS} characters")
+            if "\x00" in line:
+                raise FormatError(f"{self.path}: line {self.line_no} contains NUL bytes (not a text file)")
+            self.ended = line.endswith(("\n", "\r"))
+            yield line
+
+
+def _cepc_rows(path: Path):
+    """``(line number, fields)`` of a CSV, streamed; a quote left open at the end is an error."""
+    csv.field_size_limit(MAX_LINE_CHARS)  # one field holds a whole variable
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        lines = _Lines(fh, path)
+        reader = csv.reader(lines, strict=True)
+        try:
+            for row in reader:
+                yield reader.line_num, row, lines.ended
+        except csv.Error as exc:
+            raise FormatError(f"{path}: line {reader.line_num}: {exc} (is the file cut short?)") from None
 
 
 def read_cepc(pairs_csv: str | os.PathLike, targets_csv: str | os.PathLike | None = None) -> list[PairRecord]:
@@ -266,44 +318,59 @@ def read_cepc(pairs_csv: str | os.PathLike, targets_csv: str | os.PathLike | Non
     path = Path(pairs_csv)
     if not path.is_file():
         raise FormatError(f"file not found: {path}")
-    csv.field_size_limit(2**31 - 1)  # one field holds a whole variable
     records: list[PairRecord] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
-    if not rows:
+    rows = _cepc_rows(path)
+    first = next(rows, None)
+    if first is None:
         return records
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in first[1]]
     try:
         i_id, i_a, i_b = header.index("sampleid"), header.index("a"), header.index("b")
     except ValueError:
         raise FormatError(f"{path}: not a CEPC file (header must name SampleID, A and B)") from None
-    for line_no, row in enumerate(rows[1:], 2):
+    first_line: dict[str, int] = {}
+    duplicated: set[str] = set()
+    for line_no, row, ended in rows:
         if not row or not any(f.strip() for f in row):
             continue
         pair_id = row[i_id].strip() if i_id < len(row) else f"line{line_no}"
-        if len(row) <= max(i_a, i_b):
-            records.append(PairRecord(pair_id, None, status=f"unequal_lengths (line {line_no}: missing fields)",
-                                      source=str(path)))
-            continue
-        try:
-            a, b = _parse_cepc_values(row[i_a]), _parse_cepc_values(row[i_b])
-        except ValueError:
-            records.append(PairRecord(pair_id, None, status=f"non_numeric (line {line_no})", source=str(path)))
-            continue
-        if a.size == 0 and b.size == 0:
-            status = "empty_file (no values)"
-            records.append(PairRecord(pair_id, None, status=status, source=str(path)))
-        elif a.size != b.size:
-            records.append(PairRecord(pair_id, None, status=f"unequal_lengths (A has {a.size}, B has {b.size})",
-                                      source=str(path)))
-        else:
-            records.append(PairRecord(pair_id, np.column_stack([a, b]), source=str(path)))
+        if len(pair_id) > MAX_ID_CHARS:
+            raise FormatError(f"{path}: line {line_no}: SampleID is longer than {MAX_ID_CHARS} characters")
+        if pair_id in first_line:
+            duplicated.add(pair_id)
+        first_line.setdefault(pair_id, line_no)
+        records.append(_cepc_record(path, pair_id, row, line_no, (i_a, i_b), ended))
+    for rec in records:
+        if rec.pair_id in duplicated:  # which row would a target belong to? neither is scored
+            rec.data = None
+            rec.status = f"duplicate_id (SampleID {rec.pair_id!r} is on several lines, first {first_line[rec.pair_id]})"
     if targets_csv is not None:
         targets = read_cepc_targets(targets_csv)
         for rec in records:
             t = targets.get(rec.pair_id)
             rec.truth = None if t in (None, 0) else int(t == 1)
     return records
+
+
+def _cepc_record(path: Path, pair_id: str, row: list[str], line_no: int, cols: tuple[int, int],
+                 ended: bool) -> PairRecord:
+    i_a, i_b = cols
+    if not ended:  # tools end every row with a newline; a last row without one was cut off
+        return PairRecord(pair_id, None, status=f"truncated (line {line_no}: no newline at the end of the file)",
+                          source=str(path))
+    if len(row) <= max(i_a, i_b):
+        return PairRecord(pair_id, None, status=f"unequal_lengths (line {line_no}: missing fields)",
+                          source=str(path))
+    try:
+        a, b = _parse_cepc_values(row[i_a]), _parse_cepc_values(row[i_b])
+    except ValueError:
+        return PairRecord(pair_id, None, status=f"non_numeric (line {line_no})", source=str(path))
+    if a.size == 0 and b.size == 0:
+        return PairRecord(pair_id, None, status="empty_file (no values)", source=str(path))
+    if a.size != b.size:
+        return PairRecord(pair_id, None, status=f"unequal_lengths (A has {a.size}, B has {b.size})",
+                          source=str(path))
+    return PairRecord(pair_id, np.column_stack([a, b]), source=str(path))
 
 
 def write_cepc(pairs_csv: str | os.PathLike, pair_ids: Sequence[str], pairs: Sequence[np.ndarray],
@@ -360,10 +427,17 @@ def _read_pairmeta(path: Path) -> dict[str, tuple[int, int, int, int, float] | s
             if len(fields) < 5:
                 raise ValueError
             c1, c2, e1, e2 = (int(f) for f in fields[1:5])
-            weight = float(fields[5]) if len(fields) > 5 else 1.0
-            meta[key] = (c1, c2, e1, e2, weight)
+            weight = _to_float(fields[5]) if len(fields) > 5 else 1.0
         except ValueError:
             meta[key] = f"bad_pairmeta (pairmeta.txt line {i}: {line.strip()[:40]!r})"
+            continue
+        if not 0.0 <= weight <= MAX_WEIGHT:  # NaN fails this too
+            meta[key] = f"bad_pairmeta ({path} line {i}: weight {fields[5]!r} is not in [0, {MAX_WEIGHT:g}])"
+        else:
+            meta[key] = (c1, c2, e1, e2, weight)
+    weights = [m[4] for m in meta.values() if isinstance(m, tuple)]
+    if weights and not any(weights):
+        raise FormatError(f"{path}: every weight is 0, so no pair would count")
     return meta
 
 
@@ -393,8 +467,9 @@ def read_tuebingen(folder: str | os.PathLike, *, with_truth: bool = False) -> li
     meta = _read_pairmeta(meta_path) if meta_path.is_file() else {}
     records = []
     for number, path in files:
-        table, status = _load_table(path, delimiter=None, sniff=False)
         entry = meta.get(str(number))
+        # With pairmeta its column numbers are the truth: a column counting 1..n is data, not an index.
+        table, status = _load_table(path, delimiter=None, sniff=False, guess_index=not isinstance(entry, tuple))
         if isinstance(entry, str):
             records.append(PairRecord(path.stem, None, status=entry, source=str(path)))
         elif entry is not None:
@@ -445,12 +520,12 @@ def read_anls(folder: str | os.PathLike, *, with_truth: bool = False) -> list[Pa
                 truths.append(None)
                 continue
             try:
-                v = int(float(s.split()[0]))
+                v = _to_float(s.split()[0])
             except ValueError:
                 raise FormatError(f"{gt_path}: line {i}: {s[:30]!r} is not 0 or 1") from None
-            if v not in (0, 1):
-                raise FormatError(f"{gt_path}: line {i}: truth must be 0 or 1, got {v}")
-            truths.append(v)
+            if v not in (0.0, 1.0):  # exact: 0.6 is not a direction
+                raise FormatError(f"{gt_path}: line {i}: truth must be 0 or 1, got {s.split()[0][:30]!r}")
+            truths.append(int(v))
     records = []
     for number, path in files:
         rec = _record_from_table(path.stem, path, *_load_table(path, index_column=True))

@@ -210,3 +210,105 @@ def test_malformed_pairmeta_line_only_skips_its_pair(tmp_path):
     recs = read_tuebingen(tmp_path, with_truth=True)
     assert [status_code(r.status) for r in recs] == ["ok", "bad_pairmeta", "ok"]
     assert [r.truth for r in recs] == [1, None, 1]
+
+
+# ----------------------------------------------------------------------------- issue 11, cases 7-9, 15
+def test_pairmeta_columns_are_the_truth_even_for_a_counting_first_column(tmp_path):
+    """Case 7: a first column 1..n is data when pairmeta.txt numbers the columns."""
+    rows = "".join(f"{i} {i * 0.5 + 3} {i ** 2}\n" for i in range(1, 12))
+    (tmp_path / "pair0001.txt").write_text(rows)
+    (tmp_path / "pairmeta.txt").write_text("0001 1 1 3 3 1\n")
+    (rec,) = read_tuebingen(tmp_path, with_truth=True)
+    assert rec.status == "ok" and rec.truth == 1
+    np.testing.assert_array_equal(rec.data[:, 0], np.arange(1, 12))
+    np.testing.assert_array_equal(rec.data[:, 1], np.arange(1, 12) ** 2)
+
+
+@pytest.mark.parametrize("token", ["1_000", "\u0661\u0662", "\uff11"])
+def test_numbers_with_underscores_or_non_ascii_digits_are_non_numeric(tmp_path, token):
+    """Case 8: float() accepts these; a data file must not."""
+    f = tmp_path / "p.txt"
+    f.write_text(f"1 2\n3 4\n{token} 5\n")
+    (rec,) = read_two_column(f)
+    assert status_code(rec.status) == "non_numeric" and token in rec.status
+    c = tmp_path / "c.csv"
+    c.write_text(f"SampleID,A,B\np1,1 {token} 3,4 5 6\n")
+    assert status_code(read_cepc(c)[0].status) == "non_numeric"
+
+
+def test_cepc_row_cut_at_the_end_of_the_file_is_truncated(tmp_path):
+    """Case 8: the last number of a cut row looks like any other."""
+    c = tmp_path / "c.csv"
+    c.write_text("SampleID,A,B\np1,1 2 3,4 5 6\np2,1 2 3,4 5 6.2")
+    recs = read_cepc(c)
+    assert [status_code(r.status) for r in recs] == ["ok", "truncated"] and recs[1].data is None
+    c.write_text('SampleID,A,B\np1,1 2 3,4 5 6\np2,"1 2 3","4 5\n')
+    with pytest.raises(FormatError, match=f"{c}: line"):
+        read_cepc(c)
+
+
+def test_duplicate_cepc_sample_ids_are_not_scored(tmp_path):
+    """Case 8: two rows, one target: neither row can be trusted."""
+    c = tmp_path / "c.csv"
+    c.write_text("SampleID,A,B\np1,1 2 3,4 5 6\np2,1 2 3,4 5 7\np1,3 2 1,6 5 4\n")
+    recs = read_cepc(c)
+    assert [status_code(r.status) for r in recs] == ["duplicate_id", "ok", "duplicate_id"]
+    assert "'p1'" in recs[0].status and recs[0].data is None
+
+
+@pytest.mark.parametrize("targets, match", [
+    ("SampleID,Target\np1,1\np1,-1\n", "p1.*twice.*line 2"),
+    ("SampleID,Target\np1,0.6\n", "0.6"),
+    ("SampleID,Target\np1,1_0\n", "not a number"),
+])
+def test_bad_cepc_targets_are_one_line_errors(tmp_path, targets, match):
+    c = tmp_path / "c.csv"
+    c.write_text("SampleID,A,B\np1,1 2 3,4 5 6\n")
+    t = tmp_path / "t.csv"
+    t.write_text(targets)
+    with pytest.raises(FormatError, match=match) as err:
+        read_cepc(c, t)
+    assert str(t) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_anls_truth_must_be_exactly_0_or_1(tmp_path):
+    write_anls(tmp_path, _pairs(2), truths=[1, 0])
+    (tmp_path / "pairs_gt.txt").write_text("1\n0.6\n")
+    with pytest.raises(FormatError, match="line 2.*0.6"):
+        read_anls(tmp_path, with_truth=True)
+
+
+@pytest.mark.parametrize("weight", ["-1", "nan", "inf", "1e308"])
+def test_bad_pairmeta_weights_name_the_file_and_line(tmp_path, weight):
+    """Case 9: such weights crashed evaluation or gave a weighted accuracy of 1.000."""
+    write_tuebingen(tmp_path, _pairs(), truths=[1, 0, 1])
+    lines = (tmp_path / "pairmeta.txt").read_text().splitlines()
+    lines[1] = f"0002 1 1 2 2 {weight}"
+    (tmp_path / "pairmeta.txt").write_text("\n".join(lines) + "\n")
+    recs = read_tuebingen(tmp_path, with_truth=True)
+    assert [status_code(r.status) for r in recs] == ["ok", "bad_pairmeta", "ok"]
+    assert "pairmeta.txt line 2" in recs[1].status and weight in recs[1].status
+
+
+def test_all_zero_pairmeta_weights_are_an_error(tmp_path):
+    write_tuebingen(tmp_path, _pairs(), truths=[1, 0, 1], weights=[0, 0, 0])
+    with pytest.raises(FormatError, match="every weight is 0") as err:
+        read_tuebingen(tmp_path, with_truth=True)
+    assert "pairmeta.txt" in str(err.value)
+
+
+def test_cepc_nul_bytes_and_huge_lines_are_refused_without_reading_them_whole(tmp_path, monkeypatch):
+    """Case 15: NUL padding, and lines beyond the documented bound, are refused while streaming."""
+    import ncc.formats
+
+    c = tmp_path / "c.csv"
+    c.write_bytes(b"SampleID,A,B\np1,1 2 3,4 5 6\np2" + b"\x00" * 5000 + b",1 2,3 4\n")
+    with pytest.raises(FormatError, match="line 3 contains NUL"):
+        read_cepc(c)
+    monkeypatch.setattr(ncc.formats, "MAX_LINE_CHARS", 1000)
+    c.write_text("SampleID,A,B\np1," + " ".join(["1"] * 600) + "," + " ".join(["2"] * 600) + "\n")
+    with pytest.raises(FormatError, match="line 2 is longer than 1000"):
+        read_cepc(c)
+    c.write_text("SampleID,A,B\n" + "x" * 300 + ",1 2,3 4\n")
+    with pytest.raises(FormatError, match="SampleID is longer"):
+        read_cepc(c)
