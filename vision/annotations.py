@@ -116,6 +116,29 @@ def _coco_split(json_path: Path) -> str:
     return stem[len("instances_"):] if stem.startswith("instances_") else stem
 
 
+class Refused:
+    """Stands for an image path that is not used, with the reason (listed in ``Dataset.skipped``)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def inside(root: Path, candidate: Path) -> Path | Refused | None:
+    """``candidate`` resolved (after symlinks) if it is a regular file inside ``root`` (resolved);
+    a :class:`Refused` when it escapes ``root`` or is not a regular file; None when missing.
+
+    Annotation files are data from anywhere: "../../secret.png" or "/etc/passwd" must never be
+    read, and a FIFO or a device would hang the decoder."""
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(root):
+        return Refused(f"image path {str(candidate)!r} is outside the images folder {str(root)!r}")
+    if not resolved.exists():
+        return None
+    if not resolved.is_file():
+        return Refused(f"{str(candidate)!r} is not a regular file")
+    return resolved
+
+
 class _ImageFinder:
     """Find an image by file name: ``root/name``, ``root/<split>/name``, else a unique match below root.
 
@@ -128,13 +151,14 @@ class _ImageFinder:
         self.root = root
         self._index: dict[str, str | None] | None = None
 
-    def find(self, name: str, split: str | None = None) -> Path | None:
+    def find(self, name: str, split: str | None = None) -> Path | Refused | None:
         candidates = [self.root / name]
         if split:
             candidates.append(self.root / split / name)
         for c in candidates:
-            if c.is_file():
-                return c
+            found = inside(self.root, c)
+            if found is not None:
+                return found
         if split and (self.root / split).is_dir():
             return None
         if self._index is None:  # built once, only when the direct guesses fail
@@ -143,7 +167,7 @@ class _ImageFinder:
                 for f in files:
                     self._index[f] = None if f in self._index else os.path.join(dirpath, f)
         hit = self._index.get(os.path.basename(name))
-        return Path(hit) if hit else None
+        return inside(self.root, Path(hit)) if hit else None
 
 
 def _num(value, what: str, path: Path) -> float:
@@ -214,7 +238,7 @@ def parse_coco(json_path: Path, finder: _ImageFinder):
         images[iid][3].append((cats[cid], box))
     for iid, (name, w, h, objs) in images.items():
         found = finder.find(name, split)
-        key = str(found.relative_to(finder.root)) if found is not None and found.is_relative_to(finder.root) else f"{split}/{name}"
+        key = str(found.relative_to(finder.root)) if isinstance(found, Path) else f"{split}/{name}"
         yield key, found, w, h, objs
 
 
@@ -279,13 +303,13 @@ def _voc_files(annotations: Path, split: str | None) -> tuple[list[Path], Path |
     return sorted(xml_dir.glob("*.xml")), root
 
 
-def _voc_image_path(images_dir: Path, filename: str | None, xml_path: Path) -> Path | None:
+def _voc_image_path(images_dir: Path, filename: str | None, xml_path: Path) -> Path | Refused | None:
     names = [filename] if filename else []
     names += [xml_path.stem + ext for ext in IMAGE_EXTENSIONS]
     for n in names:
-        p = images_dir / n
-        if p.is_file():
-            return p
+        found = inside(images_dir, images_dir / n)
+        if found is not None:
+            return found  # a refused <filename> is reported, not replaced by a guess
     return None
 
 
@@ -386,7 +410,7 @@ def load_dataset(
                 raise AnnotationError(f"{xml}: annotation file listed in the split but not found")
             filename, w, h, objs = parse_voc_xml(xml)
             found = _voc_image_path(images_dir, filename, xml)
-            key = str(found.relative_to(images_dir)) if found is not None else (filename or xml.stem)
+            key = str(found.relative_to(images_dir)) if isinstance(found, Path) else (filename or xml.stem)
             raw.append((key, found, w, h, objs))
         files = [p.resolve() for p in files]
     else:
@@ -421,8 +445,8 @@ def load_dataset(
             n_without += 1
             if not background:
                 continue
-        if found is None:
-            skipped.append({"image": key, "reason": "image file not found"})
+        if found is None or isinstance(found, Refused):
+            skipped.append({"image": key, "reason": found.reason if found is not None else "image file not found"})
             continue
         if key in records:
             raise AnnotationError(f"image {key} is annotated twice (in several annotation files?)")

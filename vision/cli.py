@@ -51,6 +51,7 @@ Workers = Annotated[int, typer.Option("--workers", min=0, help="DataLoader worke
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto = cuda if available.")]
 ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Images per feature chunk on disk (the most an interruption can lose).")]
 Shard = Annotated[str, typer.Option("--shard", help="K/N: extract only shard K of N (run all N, in any order or in parallel, into the same --features folder).")]
+MaxPixels = Annotated[int, typer.Option("--max-pixels", min=1, help="Skip images with more pixels than this, decoded or after the resize (decompression bombs).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed: random-init weights, folds, classifier.")]
 Limit = Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N images (sorted by name).")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
@@ -80,7 +81,7 @@ def _warn_random(weights: Optional[str], random_init: bool) -> None:
 
 def _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
                 resize, crop, batch_size, workers, device, chunk_size, shard, seed, limit, quiet,
-                versions: str = "all") -> dict:
+                versions: str = "all", max_pixels: Optional[int] = None) -> dict:
     from vision.extract import ExtractionConfig, extract_features
 
     if not annotations:
@@ -90,7 +91,8 @@ def _do_extract(images, annotations, features, categories, split, fmt, backgroun
     try:
         cfg = ExtractionConfig(arch=arch, weights=weights, random_init=random_init, resize=resize, crop=crop,
                                versions=versions, batch_size=batch_size, num_workers=workers,
-                               device=device.value, chunk_size=chunk_size, shard=shard, seed=seed)
+                               device=device.value, chunk_size=chunk_size, shard=shard, seed=seed,
+                               **({"max_pixels": max_pixels} if max_pixels else {}))
         summary = extract_features(images, annotations, features, cfg, categories=categories, split=split,
                                    fmt=fmt.value, background=background, limit=limit, progress=not quiet)
     except _errors() as exc:
@@ -98,10 +100,14 @@ def _do_extract(images, annotations, features, categories, split, fmt, backgroun
     rate = f", {summary['images_per_s']:.1f} images/s" if summary.get("images_per_s") else ""
     typer.echo(f"features: {features} (shard {summary['shard']}): {summary['n_images_processed']} images processed, "
                f"{summary['n_images_done_before']} already done{rate}")
-    for f in summary["failed"][:10]:
+    if summary.get("cropped_out"):
+        typer.echo(f"  {len(summary['cropped_out'])} (image, category) left out: every box outside the centre crop",
+                   err=True)
+    skipped = summary.get("skipped", []) + summary["failed"]
+    for f in skipped[:10]:
         typer.echo(f"  skipped {f['image']}: {f['reason']}", err=True)
-    if len(summary["failed"]) > 10:
-        typer.echo(f"  … and {len(summary['failed']) - 10} more skipped images", err=True)
+    if len(skipped) > 10:
+        typer.echo(f"  … and {len(skipped) - 10} more skipped images", err=True)
     return summary
 
 
@@ -169,13 +175,14 @@ def extract(
     seed: Seed = 0,
     limit: Limit = None,
     originals_only: Annotated[bool, typer.Option("--originals-only", help="Only original images (for a classifier training set).")] = False,
+    max_pixels: MaxPixels = 40_000_000,
     quiet: Quiet = False,
 ) -> None:
     """Extract backbone features of every image, its context-only and its object-only versions."""
     _warn_random(weights, random_init)
     _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
                 resize, crop, batch_size, workers, device, chunk_size, shard, seed, limit, quiet,
-                versions="original" if originals_only else "all")
+                versions="original" if originals_only else "all", max_pixels=max_pixels)
 
 
 @app.command()

@@ -5,6 +5,11 @@ category present, the context-only and object-only versions (in original pixel s
 resizes/crops all of them as uint8. The main process normalises, runs the backbone under
 ``torch.inference_mode`` and appends the features to the current chunk, which is written to
 disk as soon as its last image is done.
+
+A category whose boxes the centre crop removes entirely gives no intervention (its context-only
+crop is the original crop): it gets no (image, category) pair, so it is left out of the ratios,
+and it is listed in the summary's ``cropped_out``. Images above ``max_pixels`` (decoded, or after
+the resize) are skipped before decoding; only regular files inside the images folder are read.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from vision._io import write_json_atomic
 from vision.annotations import Box, Dataset, load_dataset
 from vision.backbones import Backbone, build_backbone
 from vision.masks import box_pixel_span
-from vision.preprocess import Preprocessing, decode_image, normalize, resize_and_crop
+from vision.preprocess import MAX_PIXELS, ImageTooLarge, Preprocessing, decode_image, normalize, resize_and_crop
 from vision.store import FeatureStore, parse_shard, plan_chunks, shard_images
 
 
@@ -40,11 +45,12 @@ class ExtractionConfig:
     chunk_size: int = 128  # images per chunk file: the most work an interruption can lose
     shard: str = "1/1"  # K/N: this process does every N-th image starting at the K-th
     seed: int = 0  # seeds random-init weights
+    max_pixels: int = MAX_PIXELS  # larger images (decoded, or after the resize) are skipped undecoded
 
     def __post_init__(self) -> None:
         if self.versions not in ("all", "original"):
             raise ValueError(f"versions must be 'all' or 'original', got {self.versions!r}")
-        for name in ("batch_size", "forward_batch", "chunk_size", "resize"):
+        for name in ("batch_size", "forward_batch", "chunk_size", "resize", "max_pixels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.num_workers < 0:
@@ -92,14 +98,32 @@ def image_versions(image: torch.Tensor, boxes_by_category: Sequence[tuple[int, S
     return out, kept
 
 
+def drop_cropped_out(crops: torch.Tensor, kept: list[int]) -> tuple[torch.Tensor, list[int], list[int]]:
+    """Leave out the categories whose boxes the centre crop removes entirely.
+
+    Such a context-only crop equals the original crop (and the object-only one is black): it is
+    no intervention, and counting it would pull the ratios towards 1. Returns the remaining
+    stack, the categories kept and the categories cropped out (reported separately)."""
+    rows, kept_now, cropped = [0], [], []
+    for j, cat in enumerate(kept):
+        if torch.equal(crops[1 + 2 * j], crops[0]):
+            cropped.append(cat)
+        else:
+            rows += [1 + 2 * j, 2 + 2 * j]
+            kept_now.append(cat)
+    return (crops if not cropped else crops[rows]), kept_now, cropped
+
+
 class ImageVersionsDataset(torch.utils.data.Dataset):
-    """Items ``(index, uint8 (V, 3, S, S) or None, category indices, error or None)``."""
+    """Items ``(index, uint8 (V, 3, S, S) or None, category indices, error or None, categories
+    cropped out)``."""
 
     def __init__(self, items: list[tuple[int, str, list[tuple[int, list[Box]]]]], prep: Preprocessing,
-                 interventions: bool = True):
+                 interventions: bool = True, max_pixels: int = MAX_PIXELS):
         self.items = items  # (image index, path, [(category index, boxes)]) : small and picklable
         self.prep = prep
         self.interventions = interventions
+        self.max_pixels = max_pixels
 
     def __len__(self) -> int:
         return len(self.items)
@@ -107,15 +131,18 @@ class ImageVersionsDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int):
         index, path, cats = self.items[i]
         try:
-            image = decode_image(path)
+            image = decode_image(path, self.prep, self.max_pixels)
+        except ImageTooLarge as exc:
+            return index, None, [], str(exc), []
         except Exception as exc:  # noqa: BLE001 - a bad file is reported, the others go on
             msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             reason = "image file not found" if not os.path.exists(path) else f"cannot decode image ({msg})"
-            return index, None, [], reason
+            return index, None, [], reason, []
         if image.shape[-1] < 1 or image.shape[-2] < 1:
-            return index, None, [], "empty image"
+            return index, None, [], "empty image", []
         stack, kept = image_versions(image, cats if self.interventions else [])
-        return index, resize_and_crop(stack, self.prep), kept, None
+        crops, kept, cropped = drop_cropped_out(resize_and_crop(stack, self.prep), kept)
+        return index, crops, kept, None, cropped
 
 
 def _as_list(batch):
@@ -239,7 +266,8 @@ def extract_features(
     summary = {"features_dir": str(features_dir), "shard": f"{shard[0]}/{shard[1]}",
                "n_images_in_shard": sum(len(c) for c in chunks), "n_images_done_before": sum(len(chunks[int(c)]) for c in prog["done"]),
                "n_images_processed": 0, "n_tensors": 0, "failed": [], "device": str(device),
-               "weights": backbone.weights, "notes": list(backbone.notes)}
+               "weights": backbone.weights, "notes": list(backbone.notes), "skipped": list(dataset.skipped),
+               "cropped_out": []}  # (image, category) whose boxes lie outside the centre crop: no pair
     if not items:
         summary.update(seconds=0.0, images_per_s=None, tensors_per_s=None)
         if not prog.get("complete") and not chunks:  # an empty shard is complete by definition
@@ -249,7 +277,7 @@ def extract_features(
 
     model = backbone.model.to(device).eval()
     loader = torch.utils.data.DataLoader(
-        ImageVersionsDataset(items, prep, interventions=cfg.versions == "all"),
+        ImageVersionsDataset(items, prep, interventions=cfg.versions == "all", max_pixels=cfg.max_pixels),
         batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
         collate_fn=_as_list, pin_memory=device.type == "cuda",
         persistent_workers=False, prefetch_factor=4 if cfg.num_workers > 0 else None)
@@ -269,7 +297,9 @@ def extract_features(
                     feats = _forward(backbone, stacked, prep, device, cfg.forward_batch)
                     n_tensors += len(stacked)
                 row = 0
-                for index, tensors, kept, error in batch:
+                for index, tensors, kept, error, cropped in batch:
+                    summary["cropped_out"] += [{"image": dataset.images[index].key,
+                                                "category": dataset.categories[c]} for c in cropped]
                     chunk = open_chunks[chunk_of[index]]
                     chunk.pending.discard(index)
                     if tensors is None:

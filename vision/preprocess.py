@@ -52,17 +52,43 @@ class Preprocessing:
         return d
 
 
-def decode_image(path: str) -> torch.Tensor:
+#: Default cap on the pixels of an image, decoded or after the resize (``--max-pixels``): a small
+#: PNG can declare 20000 x 2 pixels, which the shorter-side resize turns into 500 million.
+MAX_PIXELS = 40_000_000
+
+
+class ImageTooLarge(ValueError):
+    """An image whose decoded or resized size exceeds the pixel cap; it is skipped, not decoded."""
+
+
+def check_size(width: int, height: int, prep: "Preprocessing", max_pixels: int = MAX_PIXELS) -> None:
+    """Raise :class:`ImageTooLarge` before decoding when either size would exceed ``max_pixels``."""
+    short, long = sorted((int(width), int(height)))
+    resized = prep.resize * max(prep.resize, -(-long * prep.resize // max(short, 1)))
+    if width * height > max_pixels or resized > max_pixels:
+        raise ImageTooLarge(f"image too large: {width}x{height} pixels ({resized} after the resize), "
+                            f"more than --max-pixels {max_pixels}")
+
+
+def decode_image(path: str, prep: "Preprocessing | None" = None, max_pixels: int = MAX_PIXELS) -> torch.Tensor:
     """Read an image file as a ``(3, H, W)`` uint8 RGB tensor in the stored orientation (no EXIF
     rotation: box coordinates refer to the stored pixels).
 
+    Only regular files are opened (a FIFO or a device would block); the size declared in the
+    header is checked against ``max_pixels`` before any pixel is decoded.
     The tensor is a view of PIL's ``(H, W, 3)`` buffer, i.e. channels-last in memory, which is
     the layout torch's fast uint8 antialiased resize wants.
     """
+    import os
+    import stat
+
     import numpy as np
     from PIL import Image
 
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError("not a regular file")
     with Image.open(path) as im:
+        check_size(im.width, im.height, prep or Preprocessing(), max_pixels)
         arr = np.asarray(im.convert("RGB"))
     return torch.from_numpy(arr.copy() if not arr.flags.writeable else arr).permute(2, 0, 1)
 

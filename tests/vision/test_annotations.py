@@ -182,3 +182,48 @@ def test_format_detection_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AnnotationError, match="cannot tell the format"):
         load_dataset(tmp_path, tmp_path / "empty")
+
+
+# -- issue 11, case 13: image paths stay inside the images folder ---------------------------------
+
+def _coco_with_names(root, names):
+    from PIL import Image
+
+    img = root / "images"
+    img.mkdir(parents=True)
+    Image.new("RGB", (20, 20)).save(img / "ok.png")
+    images = [{"id": i + 1, "file_name": n, "width": 20, "height": 20} for i, n in enumerate(["ok.png", *names])]
+    anns = [{"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [1, 1, 5, 5]} for i in range(len(images))]
+    ann = root / "instances_x.json"
+    ann.write_text(json.dumps({"images": images, "annotations": anns, "categories": [{"id": 1, "name": "dog"}]}))
+    return img, ann
+
+
+def test_coco_paths_outside_the_images_folder_are_skipped_and_listed(tmp_path):
+    import os
+
+    from PIL import Image
+
+    Image.new("RGB", (20, 20)).save(tmp_path / "secret.png")
+    img, ann = _coco_with_names(tmp_path, ["../secret.png", str(tmp_path / "secret.png"), "/etc/passwd",
+                                           "link.png", "fifo.png"])
+    (img / "link.png").symlink_to(tmp_path / "secret.png")
+    os.mkfifo(img / "fifo.png")
+    ds = load_dataset(img, ann, "all")
+    assert [r.key for r in ds.images] == ["ok.png"]
+    reasons = {s["image"]: s["reason"] for s in ds.skipped}
+    assert len(reasons) == 5
+    assert all("outside the images folder" in reasons[k] for k in ("x/../secret.png", "x/" + str(tmp_path / "secret.png"),
+                                                                 "x//etc/passwd", "x/link.png"))
+    assert "not a regular file" in reasons["x/fifo.png"]
+
+
+def test_voc_filename_outside_the_images_folder_is_skipped(tmp_path):
+    from PIL import Image
+
+    img_dir, ann_dir = make_voc(tmp_path, n_images=2)
+    Image.new("RGB", (36, 28)).save(tmp_path / "secret.jpg")
+    (ann_dir / "im000.xml").write_text(voc_xml("../secret.jpg", 36, 28, [("cat", (3, 4, 12, 20))]))
+    ds = load_dataset(img_dir, ann_dir, "all")
+    assert [r.key for r in ds.images] == ["im001.jpg"]
+    assert "outside the images folder" in ds.skipped[0]["reason"]

@@ -162,3 +162,50 @@ def test_workers_give_the_same_features(tmp_path, resnet18_random):
     _run(img, ann, tmp_path / "a", resnet18_random, num_workers=0)
     _run(img, ann, tmp_path / "b", resnet18_random, num_workers=1)
     assert np.allclose(load_features(tmp_path / "a").original, load_features(tmp_path / "b").original, atol=1e-5)
+
+
+# -- issue 11, cases 12-14 ---------------------------------------------------------------------
+
+def test_a_fifo_is_never_opened_as_an_image(tmp_path):
+    import os
+
+    from vision.preprocess import decode_image
+
+    os.mkfifo(tmp_path / "f.png")
+    with pytest.raises(ValueError, match="not a regular file"):
+        decode_image(str(tmp_path / "f.png"))  # would block forever if it were opened
+
+
+def test_decompression_bombs_are_skipped_before_decoding(tmp_path, resnet18_random):
+    from vision.preprocess import ImageTooLarge, check_size
+
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    Image.new("RGB", (20000, 2)).save(img / "img001.jpg".replace(".jpg", ".png"))
+    (img / "img001.jpg").unlink()
+    (img / "img001.png").rename(img / "img001.jpg")  # PIL reads the PNG whatever the name
+    summary = _run(img, ann, tmp_path / "f", resnet18_random, max_pixels=5_000_000)  # 10 M after the resize
+    (failed,) = summary["failed"]
+    assert failed["image"] == "img001.jpg" and "image too large: 20000x2" in failed["reason"]
+    with pytest.raises(ImageTooLarge, match="max-pixels 100"):
+        check_size(20, 20, Preprocessing(resize=8, crop=8), max_pixels=100)
+    check_size(640, 480, Preprocessing())  # ordinary photos pass
+
+
+def test_boxes_removed_by_the_centre_crop_are_no_intervention(tmp_path, resnet18_random):
+    import json
+
+    img_dir = tmp_path / "images"
+    img_dir.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (32, 96, 3), dtype=np.uint8)).save(img_dir / "wide.png")
+    anns = [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10]},  # left: cropped away
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [40, 5, 10, 10]}]  # centre: kept
+    ann = tmp_path / "instances_x.json"
+    ann.write_text(json.dumps({"images": [{"id": 1, "file_name": "wide.png", "width": 96, "height": 32}],
+                               "annotations": anns,
+                               "categories": [{"id": 1, "name": "dog"}, {"id": 2, "name": "cat"}]}))
+    summary = _run(img_dir, ann, tmp_path / "f", resnet18_random)
+    assert summary["cropped_out"] == [{"image": "wide.png", "category": "dog"}]
+    feats = load_features(tmp_path / "f")
+    chunk = next(FeatureStore(tmp_path / "f").iter_chunks())
+    assert [feats.dataset.categories[c] for c in chunk["pair_category"]] == ["cat"]
