@@ -193,6 +193,12 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
     C, usable, clf_info = class_variable(feats, cfg, train)
     F = feats.original
     features_ok = F.std(axis=0) > 0  # a constant feature has no direction to find
+    if not np.isfinite(F).all() or not features_ok.any():
+        from vision.extract import backbone_name
+
+        b = feats.manifest.get("backbone") or {}
+        raise ValueError(f"{features_dir}: every feature of backbone {backbone_name(b.get('arch', '?'), b.get('weights'))} "
+                         "is constant or non-finite; nothing to score (are its weights broken?)")
     object_ratio, context_ratio = feats.ratios.ratios()
 
     ncc_scorer = scorer or _default_scorer(ncc_model)

@@ -24,7 +24,7 @@ import torch
 from ncc._version import __version__
 from vision._io import write_json_atomic
 from vision.annotations import Box, Dataset, load_dataset
-from vision.backbones import Backbone, build_backbone
+from vision.backbones import Backbone, BackboneError, build_backbone
 from vision.masks import box_pixel_span
 from vision.preprocess import MAX_PIXELS, ImageTooLarge, Preprocessing, decode_image, normalize, resize_and_crop
 from vision.store import FeatureStore, parse_shard, plan_chunks, shard_images
@@ -189,6 +189,25 @@ def _forward(backbone: Backbone, batch: torch.Tensor, prep: Preprocessing, devic
     return torch.cat(outs).numpy()
 
 
+def backbone_name(arch: str, weights: dict | None) -> str:
+    """"resnet18 (weights /x/w.pth)": how messages name a backbone."""
+    w = weights or {}
+    what = w.get("path") or w.get("name") or (f"random init, seed {w.get('seed')}" if w.get("kind") == "random-init" else None)
+    return f"{arch} (weights {what})" if what else arch
+
+
+def check_features(feats: np.ndarray, inputs: torch.Tensor, backbone: Backbone) -> None:
+    """Refuse what a broken backbone (e.g. NaN weights) gives: non-finite features, or one
+    feature vector for different input images. Stored, they would be "scored" like real ones."""
+    if not np.isfinite(feats).all():
+        raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives NaN or infinite "
+                            "features; its weights are broken")
+    differ = any(not torch.equal(inputs[0], x) for x in inputs[1:])
+    if differ and feats.shape[1] > 1 and not (np.ptp(feats, axis=0) > 0).any():
+        raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives the same features "
+                            f"for {len(inputs)} different images; its weights are broken")
+
+
 def weights_fingerprint(ident: dict) -> dict:
     """The part of a weights identity that determines the features (not where the file lives)."""
     return {k: v for k, v in ident.items() if k in ("kind", "name", "sha256", "seed", "prefix_stripped")}
@@ -295,6 +314,8 @@ def extract_features(
                 if good:
                     stacked = torch.cat([b[1] for b in good])
                     feats = _forward(backbone, stacked, prep, device, cfg.forward_batch)
+                    originals = np.cumsum([0] + [len(b[1]) for b in good])[:-1]
+                    check_features(feats[originals], stacked[originals], backbone)
                     n_tensors += len(stacked)
                 row = 0
                 for index, tensors, kept, error, cropped in batch:

@@ -209,3 +209,22 @@ def test_boxes_removed_by_the_centre_crop_are_no_intervention(tmp_path, resnet18
     feats = load_features(tmp_path / "f")
     chunk = next(FeatureStore(tmp_path / "f").iter_chunks())
     assert [feats.dataset.categories[c] for c in chunk["pair_category"]] == ["cat"]
+
+
+def test_a_backbone_with_nan_weights_is_refused_by_name(tmp_path, resnet18_random):
+    """Case 11: NaN weights gave constant features that were then 'scored'."""
+    import copy
+
+    from vision.backbones import BackboneError
+    from vision.extract import check_features
+
+    broken = replace(resnet18_random, model=copy.deepcopy(resnet18_random.model))
+    with torch.no_grad():
+        next(broken.model.parameters()).fill_(float("nan"))
+    img, ann = make_coco(tmp_path / "ds", n_images=3)
+    with pytest.raises(BackboneError, match="backbone resnet18 .*NaN or infinite"):
+        _run(img, ann, tmp_path / "f", broken)
+    different = torch.stack([torch.zeros(3, 4, 4), torch.ones(3, 4, 4)])
+    with pytest.raises(BackboneError, match="same features for 2 different images"):
+        check_features(np.zeros((2, 8)), different, resnet18_random)
+    check_features(np.zeros((2, 8)), torch.zeros(2, 3, 4, 4), resnet18_random)  # two copies of one image: fine
