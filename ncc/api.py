@@ -81,6 +81,9 @@ def _as_pairs(pairs) -> list[np.ndarray]:
         return list(array.reshape(pairs.shape))
     if isinstance(pairs, np.ndarray) and pairs.ndim == 2:
         raise ValueError("pairs: got one (n, 2) array; pass a list of pairs (or use causal_score)")
+    if isinstance(pairs, np.ndarray) and pairs.ndim < 2 and pairs.dtype != object:
+        raise ValueError(f"pairs: got a {pairs.ndim}-D array of shape {pairs.shape}; pass a list of (n, 2) arrays "
+                         "(or causal_score(x, y) for one pair)")
     if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__len__"):
         raise ValueError(f"pairs: expected a sequence of (n, 2) arrays, got {type(pairs).__name__}")
     return [as_pair_array(p, f"pairs[{i}]") for i, p in enumerate(pairs)]

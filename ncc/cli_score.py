@@ -74,11 +74,30 @@ def _read(input_path: Path, fmt: Optional[str], **kwargs):
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write through a temporary file and rename; any failure is one line, and no .tmp stays."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _check_output(output: Optional[Path]) -> None:
+    """Refuse an output that cannot be written before any scoring is done."""
+    from ncc._paths import writable_problem
+
+    if output is None:
+        return
+    for path in (output, output.with_name(output.name + ".json")):
+        problem = writable_problem(path)
+        if problem:
+            fail(f"--output {path}: {problem}")
 
 
 def _status_counts(statuses) -> dict[str, int]:
@@ -115,6 +134,7 @@ def score(
     """
     from ncc.scoring import ncc_scorer, score_records
 
+    _check_output(output)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
     loaded, identity = load_model(model)
     rows = _guarded(lambda: score_records(records, ncc_scorer(loaded, random_state=seed), min_points=min_points))

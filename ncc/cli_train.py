@@ -45,8 +45,10 @@ def _parse_gen_options(items: list[str]) -> dict:
 
 def _as_option(message: str) -> str:
     """"steps must be ..." / "NCCConfig.embed_dim must be ..." → "--steps must be ..." (CLI names)."""
+    import inspect
+
     head, sep, rest = message.removeprefix("NCCConfig.").partition(" ")
-    if head.isidentifier() and head.islower() and sep:
+    if sep and head in inspect.signature(train).parameters:  # not "unknown optimizer ..." -> "--unknown"
         return f"--{head.replace('_', '-')} {rest}"
     return message
 

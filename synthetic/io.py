@@ -165,17 +165,38 @@ def load(path) -> SavedPairs:
         raise ValueError(f"{path} is not a readable .npz file ({exc})") from None
     if "meta_json" not in arrays or "y" not in arrays:
         raise ValueError(f"{path} is not an ncc synthetic-pairs file (no meta_json / y)")
-    meta = json.loads(str(arrays["meta_json"]))
-    if meta.get("format") != FORMAT_TAG:
-        raise ValueError(f"{path} is not an ncc synthetic-pairs file")
+    try:
+        meta = json.loads(str(arrays["meta_json"]))
+    except ValueError as exc:
+        raise ValueError(f"{path}: meta_json is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_TAG:
+        raise ValueError(f"{path} is not an ncc synthetic-pairs file (meta_json is not its metadata object)")
+    missing = [k for k in ("config", "random_state", "version") if k not in meta]
+    if missing:
+        raise ValueError(f"{path}: meta_json lacks {', '.join(missing)}")
     if "X" in arrays:
         X = arrays["X"]
     else:
-        offsets, values = arrays["offsets"], arrays["values"]
+        offsets, values = arrays.get("offsets"), arrays.get("values")
+        if offsets is None or values is None or offsets.ndim != 1 or len(offsets) != len(arrays["y"]) + 1 \
+                or np.any(np.diff(offsets) < 0) or offsets[0] != 0 or offsets[-1] != len(values):
+            raise ValueError(f"{path}: offsets/values do not describe {len(arrays['y'])} pairs")
         X = [values[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+    _check_finite(X, path)
     info = {k[len("info_"):]: v for k, v in arrays.items() if k.startswith("info_")}
     return SavedPairs(X, arrays["y"], meta["config"], meta["random_state"], meta["version"],
                       info or None)
+
+
+def _check_finite(X, path: Path) -> None:
+    """A NaN in a training file would surface much later as "training diverged": name it now."""
+    try:
+        finite = np.isfinite(X).all() if isinstance(X, np.ndarray) else all(np.isfinite(p).all() for p in X)
+    except TypeError:
+        raise ValueError(f"{path}: the pairs are not numbers") from None
+    if not finite:
+        bad = next(i for i, p in enumerate(X) if not np.isfinite(p).all())
+        raise ValueError(f"{path}: pair {bad} holds NaN or infinite values")
 
 
 # --------------------------------------------------------------------------- CEPC (CDT)

@@ -97,6 +97,8 @@ def _do_extract(images, annotations, features, categories, split, fmt, backgroun
                                    fmt=fmt.value, background=background, limit=limit, progress=not quiet)
     except _errors() as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # e.g. --features on a read-only filesystem
+        fail(f"--features {features}: cannot write {exc.filename or ''} ({exc.strerror or exc})".replace("  ", " "))
     rate = f", {summary['images_per_s']:.1f} images/s" if summary.get("images_per_s") else ""
     typer.echo(f"features: {features} (shard {summary['shard']}): {summary['n_images_processed']} images processed, "
                f"{summary['n_images_done_before']} already done{rate}")

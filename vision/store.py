@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 import re
 import time
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Iterator
 
 import numpy as np
 
-from vision._io import load_arrays, read_json, save_arrays_atomic, write_json_atomic
+from vision._io import load_arrays, save_arrays_atomic, write_json_atomic
+from vision._io import read_json as _read_any_json
 from vision.annotations import Dataset
 
 MANIFEST = "manifest.json"
@@ -34,6 +36,20 @@ _PROGRESS_RE = re.compile(r"^progress-shard-(\d+)-of-(\d+)\.json$")
 
 class StoreError(ValueError):
     """The features folder is unusable or does not match the request; names the folder."""
+
+
+def read_json(path: Path) -> dict:
+    """A JSON object of the features folder; damage is a one-line StoreError naming the file."""
+    try:
+        data = _read_any_json(path)
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{path}: corrupt JSON ({exc.msg} at line {exc.lineno}); delete it to start that part "
+                         "again") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if not isinstance(data, dict):
+        raise StoreError(f"{path}: expected a JSON object, got a {type(data).__name__}")
+    return data
 
 
 def parse_shard(spec: str | tuple[int, int] | None) -> tuple[int, int]:
@@ -170,9 +186,11 @@ class FeatureStore:
             for cid in sorted(prog["done"], key=int):
                 path = self.root / prog["done"][cid]["file"]
                 try:
-                    yield load_arrays(path)
-                except (OSError, ValueError) as exc:
-                    raise StoreError(f"{path}: unreadable feature chunk ({exc})") from None
+                    arrays = load_arrays(path)
+                except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
+                    raise StoreError(f"{path}: unreadable feature chunk ({exc}); delete it and its "
+                                     "progress entry, or extract again") from None
+                yield arrays
 
     def failed_images(self) -> list[dict]:
         return [f for prog in self.shard_progress() for entry in prog["done"].values() for f in entry["failed"]]

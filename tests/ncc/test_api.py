@@ -94,6 +94,8 @@ def test_constant_variables_score_one_half(model):
     (np.zeros((4, 2)), "list of pairs"),
     ("pairs.csv", "sequence"),
     (np.zeros((3, 10, 3)), "shape"),
+    (np.arange(5.0), r"1-D array of shape \(5,\).*list of \(n, 2\) arrays"),  # issue 11: was "got shape ()"
+    (np.array(3.0), "0-D array"),
 ])
 def test_bad_input_raises_a_clear_value_error(model, bad, match):
     with pytest.raises(ValueError, match=match):

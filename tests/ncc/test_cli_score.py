@@ -253,3 +253,31 @@ def test_default_model_is_the_shipped_file(tmp_path, model_file, monkeypatch):
     monkeypatch.setattr(cli_score, "_shipped_model_file", lambda: None)
     line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "an")]))
     assert "--model" in line
+
+
+# ----------------------------------------------------------------------------- issue 11: messages
+@pytest.mark.parametrize("where", ["directory", "under_a_file"])
+def test_unwritable_score_output_is_one_line_before_scoring(tmp_path, model_file, where):
+    f = tmp_path / "p.csv"
+    write_two_column(f, _pairs(1)[0][0])
+    (tmp_path / "blocker").write_text("x")
+    out = {"directory": tmp_path, "under_a_file": tmp_path / "blocker" / "s.csv"}[where]
+    line = _one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
+    assert "--output" in line and str(out) in line
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_late_score_write_failure_is_one_line_and_leaves_no_tmp(tmp_path, model_file, monkeypatch):
+    import ncc.cli_score
+
+    f = tmp_path / "p.csv"
+    write_two_column(f, _pairs(1)[0][0])
+    out = tmp_path / "s.csv"
+
+    def broken_replace(src, dst):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(ncc.cli_score.os, "replace", broken_replace)
+    line = _one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
+    assert f"cannot write {out}" in line and "Read-only" in line
+    assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -433,3 +433,9 @@ def test_cli_existing_checkpoint_needs_resume_or_overwrite(tmp_path, monkeypatch
     _one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--overwrite"]),
                     "--resume", "--overwrite")
     assert runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--overwrite"]).exit_code == 0
+
+
+def test_cli_unknown_optimizer_message_names_the_option_once(tmp_path):
+    result = runner.invoke(app, ["train", "-o", str(tmp_path / "m.safetensors"), "--optimizer", "sgd"])
+    _one_line_error(result, "unknown optimizer 'sgd'")
+    assert "--unknown" not in result.stderr

@@ -141,3 +141,33 @@ def test_writers_report_unwritable_paths_as_value_error(tmp_path, ragged):
             write(target, X, y, config=config, random_state=0)
     with pytest.raises(ValueError, match="it is a folder"):
         save(tmp_path, X, y, config=config, random_state=0)
+
+
+# -- issue 11, messages: damaged training files say what is wrong ---------------------------------
+
+@pytest.mark.parametrize("meta, match", [
+    ("[1, 2]", "not an ncc synthetic-pairs file"),
+    ("{not json", "meta_json is not valid JSON"),
+    (json.dumps({"format": "ncc-synthetic-pairs"}), "lacks"),
+])
+def test_load_names_a_bad_meta_json(tmp_path, dense, meta, match):
+    from synthetic.io import FORMAT_TAG
+
+    X, y, _, config = dense
+    path = save(tmp_path / "d.npz", X, y, config=config, random_state=0)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["meta_json"] = np.array(meta.replace("ncc-synthetic-pairs", FORMAT_TAG))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=match) as err:
+        load(path)
+    assert str(path) in str(err.value)
+
+
+def test_load_names_a_pair_with_nan(tmp_path, ragged):
+    X, y, config = ragged
+    X = [p.copy() for p in X]
+    X[3][2, 1] = np.nan
+    path = save(tmp_path / "r.npz", X, y, config=config, random_state=0)
+    with pytest.raises(ValueError, match=r"pair 3 holds NaN"):  # was "training diverged", much later
+        load(path)

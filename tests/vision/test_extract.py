@@ -228,3 +228,22 @@ def test_a_backbone_with_nan_weights_is_refused_by_name(tmp_path, resnet18_rando
     with pytest.raises(BackboneError, match="same features for 2 different images"):
         check_features(np.zeros((2, 8)), different, resnet18_random)
     check_features(np.zeros((2, 8)), torch.zeros(2, 3, 4, 4), resnet18_random)  # two copies of one image: fine
+
+
+# -- issue 11, messages: a damaged features folder is one line naming the file ----------------------
+
+@pytest.mark.parametrize("damage", ["chunk", "progress_json", "progress_list"])
+def test_damaged_features_folder_names_the_file(tmp_path, resnet18_random, damage):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    _run(img, ann, tmp_path / "f", resnet18_random)
+    progress = next((tmp_path / "f").glob("progress-shard-*.json"))
+    if damage == "chunk":
+        chunk = next(p for p in (tmp_path / "f").rglob("*.npz"))
+        chunk.write_bytes(chunk.read_bytes()[:200])
+        target = chunk
+    else:
+        progress.write_text("{\"done\": " if damage == "progress_json" else "[1, 2]")
+        target = progress
+    with pytest.raises(StoreError) as err:
+        load_features(tmp_path / "f")
+    assert str(target) in str(err.value) and "\n" not in str(err.value)
