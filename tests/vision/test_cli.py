@@ -96,7 +96,7 @@ def test_voc_run(tmp_path, tiny_ncc_model):
 
 
 @pytest.mark.parametrize("case", ["bad_json", "entity_bomb", "no_weights", "bad_checkpoint", "non_voc", "missing_model",
-                                  "no_default_model"])
+                                  "no_default_model", "read_only_features"])
 def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypatch):
     img, ann = make_coco(tmp_path / "ds", n_images=2)
     args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST, "--ncc-model", tiny_ncc_model]
@@ -134,6 +134,14 @@ def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypa
         monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", tmp_path / "absent.safetensors")
         args = args[:-2]
         expect = "--ncc-model"
+    elif case == "read_only_features":  # issue 11, messages: was a traceback
+        import vision.store
+
+        def read_only(self, *a, **k):
+            raise OSError(30, "Read-only file system", str(self.root / "dataset.json"))
+
+        monkeypatch.setattr(vision.store.FeatureStore, "prepare", read_only)
+        expect = "Read-only file system"
     res = _invoke(args)
     assert res.exit_code == 2, res.output
     err = res.stderr if hasattr(res, "stderr") else res.output
