@@ -39,6 +39,7 @@ def generate(
     from synthetic.config import check_n_pairs, make_config
     from synthetic.generator import generate as run
     from synthetic.io import check_output, export_cepc, export_tuebingen, save
+    from synthetic.memory import check_memory
 
     try:
         check_n_pairs(n_pairs)
@@ -55,6 +56,7 @@ def generate(
             raise ValueError("the tuebingen format cannot store pairs without a causal link; "
                              "use --kinds causal, or --format npz or cepc")
         check_output(out, fmt)
+        check_memory(n_pairs, config.n_points, fmt)
     except ValueError as exc:
         fail(str(exc))
 
