@@ -148,6 +148,7 @@ def train(
     classifier_layers: Annotated[Optional[int], typer.Option("--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
     dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
     batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
+    statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics). (default: ncc.train.DEFAULT_ARCH, on)", rich_help_panel=_ARCH, show_default=False)] = None,
     max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
     n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
     n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
@@ -172,7 +173,7 @@ def train(
 
     from ncc.model import NCCConfig
     from ncc.serialization import metadata_path, save_model
-    from ncc.train import (DEFAULT_GENERATOR, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
+    from ncc.train import (DEFAULT_ARCH, DEFAULT_GENERATOR, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
                            TrainingInterrupted, resolve_device, train_ncc)
 
     # -- validate everything before any work -----------------------------------------------------
@@ -198,7 +199,8 @@ def train(
                                    lr_schedule=lr_schedule, weight_decay=weight_decay,
                                    eval_every=eval_every, checkpoint_every=checkpoint_every).items() if v is not None}
     try:
-        model_config = NCCConfig(batchnorm=batchnorm, **arch)
+        model_config = NCCConfig(**{**DEFAULT_ARCH, "batchnorm": batchnorm, **arch,
+                                    **({} if statistics is None else {"statistics": statistics})})
     except (TypeError, ValueError) as exc:
         fail(_as_option(str(exc)))
     if threads is not None and threads < 1:

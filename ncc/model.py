@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ncc.statistics import N_STATISTICS, pair_statistics
+
 __all__ = [
     "NCCConfig",
     "NCC",
@@ -56,6 +58,9 @@ class NCCConfig:
     batchnorm: bool = True  # before every hidden ReLU (paper); statistics over real points only
     max_points: int = 5000  # scoring: larger pairs are scored as the mean over random subsamples
     n_subsamples: int = 8  # scoring: how many subsamples of max_points points for a large pair
+    # Hybrid NCC: ψ also reads classic statistics of both orientations (ncc.statistics), cues a
+    # single mean embedding of standardised points finds hard to learn (slopes, residual spread).
+    statistics: bool = False
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
@@ -69,6 +74,13 @@ class NCCConfig:
             raise ValueError(f"NCCConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_points < 2:
             raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
+        if not isinstance(self.statistics, bool):
+            raise ValueError(f"NCCConfig.statistics must be true or false, got {self.statistics!r}")
+
+    @property
+    def classifier_inputs(self) -> int:
+        """Width of ψ's input: the mean embedding, plus both orientations' statistics if hybrid."""
+        return self.embed_dim + (2 * N_STATISTICS if self.statistics else 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -258,10 +270,10 @@ class NCC(nn.Module):
             for i in range(c.embed_layers)
         ])
         self.psi = nn.Sequential(*[
-            DenseBlock(c.embed_dim if i == 0 else c.classifier_dim, c.classifier_dim, c.dropout, c.batchnorm)
+            DenseBlock(c.classifier_inputs if i == 0 else c.classifier_dim, c.classifier_dim, c.dropout, c.batchnorm)
             for i in range(c.classifier_layers)
         ])
-        self.head = nn.Linear(c.classifier_dim if c.classifier_layers else c.embed_dim, 1)
+        self.head = nn.Linear(c.classifier_dim if c.classifier_layers else c.classifier_inputs, 1)
 
     # -- building blocks -----------------------------------------------------------------------
     def embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -304,9 +316,22 @@ class NCC(nn.Module):
         h = self.psi(embedding.reshape(-1, embedding.shape[-1]))
         return self.head(h).view(-1, 2)
 
-    def packed_logits(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Logits of already standardised packed points."""
-        return self.classify(self.embed(points, lengths))
+    def packed_logits(self, points: torch.Tensor, lengths: torch.Tensor,
+                      statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Logits of already standardised packed points.
+
+        A hybrid network appends to orientation o's embedding the statistics of o, then those of
+        the other orientation, so f(y, x) sees exactly the mirror of what f(x, y) sees.
+        ``statistics`` ((B, 2, S), from :func:`ncc.statistics.pair_statistics`) lets an ensemble
+        compute them once for all members.
+        """
+        embedding = self.embed(points, lengths)
+        if self.config.statistics:
+            if statistics is None:
+                statistics = pair_statistics(points, lengths)
+            statistics = statistics.to(embedding.dtype)
+            embedding = torch.cat([embedding, statistics, statistics.flip(1)], -1)
+        return self.classify(embedding)
 
     # -- public entry points ---------------------------------------------------------------------
     def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -321,8 +346,9 @@ class NCC(nn.Module):
         standardised, constant = standardize(packed, lengths, self.head.weight.dtype)
         return _constant_half(self.packed_scores(standardised, lengths), constant), constant
 
-    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        return scores_from_logits(self.packed_logits(points, lengths))
+    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor,
+                      statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return scores_from_logits(self.packed_logits(points, lengths, statistics))
 
     @property
     def members(self) -> Sequence["NCC"]:
@@ -348,10 +374,15 @@ class NCCEnsemble(nn.Module):
         """Logits of every member: (K, B, 2)."""
         packed, lengths = pack(points, mask)
         standardised, _ = standardize(packed, lengths, self.members[0].head.weight.dtype)
-        return torch.stack([m.packed_logits(standardised, lengths) for m in self.members])
+        stats = self._statistics(standardised, lengths)
+        return torch.stack([m.packed_logits(standardised, lengths, stats) for m in self.members])
+
+    def _statistics(self, points: torch.Tensor, lengths: torch.Tensor) -> Optional[torch.Tensor]:
+        return pair_statistics(points, lengths) if self.config.statistics else None  # once for all members
 
     def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m.packed_scores(points, lengths) for m in self.members]).mean(0)
+        stats = self._statistics(points, lengths)
+        return torch.stack([m.packed_scores(points, lengths, stats) for m in self.members]).mean(0)
 
     def score(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
         packed, lengths = pack(points, mask)

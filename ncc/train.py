@@ -38,6 +38,7 @@ from ncc.model import NCC, NCCConfig, NCCEnsemble
 from ncc.serialization import _atomic_write
 
 __all__ = [
+    "DEFAULT_ARCH",
     "DEFAULT_GENERATOR",
     "TrainConfig",
     "SyntheticPairs",
@@ -62,6 +63,12 @@ DEFAULT_GENERATOR: dict = {
     "discretize_prob": 0.1,  # integer-valued causes with ties, as in real data
     "quantize_prob": 0.1,  # rounded effects too, so "discrete" never gives the cause away
     "confounder_prob": 0.2,  # hidden confounders on top of the causal link (Mooij's SIM-c)
+}
+
+#: Architecture options of the default ``ncc train`` run (any ``NCCConfig`` field; the rest keep
+#: the paper's values). The hybrid network reads classic statistics beside the mean embedding.
+DEFAULT_ARCH: dict = {
+    "statistics": True,
 }
 
 # Seed streams, so that no two uses of the run seed ever draw the same numbers.

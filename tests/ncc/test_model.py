@@ -254,3 +254,59 @@ def test_dense_block_training_pass_equals_the_textbook_layer():
     block.eval()
     reference.eval()
     torch.testing.assert_close(block(h), torch.relu(reference.norm(reference.linear(h))))
+
+
+# ---------------------------------------------------------------------------------- hybrid NCC
+HYBRID = NCCConfig(embed_dim=16, classifier_dim=16, statistics=True)
+
+
+@pytest.fixture(scope="module")
+def hybrid(train_tiny) -> NCC:
+    return train_tiny(HYBRID, seed=3)
+
+
+def test_hybrid_classifier_reads_both_orientations_statistics():
+    from ncc.statistics import N_STATISTICS
+
+    model = NCC(HYBRID)
+    assert model.psi[0].linear.in_features == 16 + 2 * N_STATISTICS
+    flat = NCC(NCCConfig(embed_dim=16, classifier_layers=0, statistics=True))
+    assert flat.head.in_features == 16 + 2 * N_STATISTICS
+
+
+def test_hybrid_statistics_change_the_score(hybrid):
+    # Zeroing ψ's weights on the statistics must move the scores: they are really read.
+    pairs = _pairs(4, [200, 300])
+    before = _score(hybrid, pairs)
+    blind = NCC(HYBRID)
+    blind.load_state_dict(hybrid.state_dict())
+    with torch.no_grad():
+        blind.psi[0].linear.weight[:, 16:] = 0
+    assert np.abs(_score(blind.eval(), pairs) - before).max() > 1e-4
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000))
+def test_hybrid_antisymmetric_and_order_invariant(hybrid, seed):
+    rng = np.random.default_rng(seed)
+    pairs = _pairs(seed, [int(rng.integers(10, 120)) for _ in range(3)])
+    pairs[0] = np.round(pairs[0])  # ties in both variables
+    s = _score(hybrid, pairs)
+    swapped = _score(hybrid, [p[:, ::-1] for p in pairs])
+    np.testing.assert_allclose(s + swapped, 1.0, atol=1e-12)
+    shuffled = _score(hybrid, [p[rng.permutation(len(p))] for p in pairs])
+    np.testing.assert_allclose(shuffled, s, atol=1e-6)
+
+
+def test_hybrid_batch_equals_one_by_one(hybrid):
+    pairs = _pairs(5, [15, 200, 64, 1000])
+    together = _score(hybrid, pairs)
+    alone = np.concatenate([_score(hybrid, [p]) for p in pairs])
+    np.testing.assert_allclose(together, alone, atol=1e-6)
+
+
+def test_hybrid_ensemble_is_the_mean_of_its_members(train_tiny, hybrid):
+    other = train_tiny(HYBRID, seed=4)
+    pairs = _pairs(6, [50, 80])
+    ens = NCCEnsemble([hybrid, other]).eval()
+    np.testing.assert_allclose(_score(ens, pairs), (_score(hybrid, pairs) + _score(other, pairs)) / 2, atol=1e-12)
