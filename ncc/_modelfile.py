@@ -16,7 +16,6 @@ MAX_SUBSAMPLES = 1000
 MAX_POINTS = 1_000_000
 MAX_LAYERS = 64
 
-_INT_FIELDS = ("embed_dim", "embed_layers", "classifier_dim", "classifier_layers", "max_points", "n_subsamples")
 _FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 
@@ -54,15 +53,23 @@ def parse_header(raw: bytes) -> dict:
 
 def config_problem(values) -> Optional[str]:
     """What is wrong with the types or sizes of a stored NCCConfig (before NCCConfig sees it)."""
+    from dataclasses import MISSING, fields
+
+    from ncc.model import NCCConfig
+
     if not isinstance(values, dict):
         return f"config is a {type(values).__name__}, expected a JSON object"
-    for name in _INT_FIELDS:
-        if name in values and (isinstance(values[name], bool) or not isinstance(values[name], int)):
-            return f"config field {name} must be an integer, got {values[name]!r}"
-    if "batchnorm" in values and not isinstance(values["batchnorm"], bool):
-        return f"config field batchnorm must be true or false, got {values['batchnorm']!r}"
-    if "dropout" in values and (isinstance(values["dropout"], bool) or not isinstance(values["dropout"], (int, float))):
-        return f"config field dropout must be a number, got {values['dropout']!r}"
+    for f in fields(NCCConfig):  # each field must have the JSON type of its default ("no" is not false)
+        if f.name not in values or f.default is MISSING:
+            continue
+        value, default = values[f.name], f.default
+        if isinstance(default, bool) and not isinstance(value, bool):
+            return f"config field {f.name} must be true or false, got {value!r}"
+        if isinstance(default, int) and not isinstance(default, bool) \
+                and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"config field {f.name} must be an integer, got {value!r}"
+        if isinstance(default, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"config field {f.name} must be a number, got {value!r}"
     if values.get("n_subsamples", 1) > MAX_SUBSAMPLES:
         return f"config field n_subsamples={values['n_subsamples']} is above {MAX_SUBSAMPLES}"
     if values.get("max_points", 2) > MAX_POINTS:
