@@ -148,7 +148,7 @@ def train(
     classifier_layers: Annotated[Optional[int], typer.Option("--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
     dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
     batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
-    statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics). (default: ncc.train.DEFAULT_ARCH, on)", rich_help_panel=_ARCH, show_default=False)] = None,
+    statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
     max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
     n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
     n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
@@ -157,11 +157,13 @@ def train(
     cause: Annotated[Optional[str], typer.Option("--cause", help="Cause distribution (gmm, uniform, student_t, lognormal) or mix.", rich_help_panel=_GEN)] = None,
     cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
     noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape (gaussian, uniform, laplace, student_t) or mix.", rich_help_panel=_GEN)] = None,
+    noise_weights: Annotated[Optional[str], typer.Option("--noise-weights", help="For --noise mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
     kinds: Annotated[Optional[str], typer.Option("--kinds", help="Comma-separated: causal, independent, confounded (no-link pairs get target 1/2).", rich_help_panel=_GEN)] = None,
     kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W.", rich_help_panel=_GEN)] = None,
     discretize_prob: Annotated[Optional[float], typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.", rich_help_panel=_GEN)] = None,
     quantize_prob: Annotated[Optional[float], typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.", rich_help_panel=_GEN)] = None,
     confounder_prob: Annotated[Optional[float], typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.", rich_help_panel=_GEN)] = None,
+    outlier_prob: Annotated[Optional[float], typer.Option("--outlier-prob", help="Probability per pair of gross errors on a few effect values.", rich_help_panel=_GEN)] = None,
     gen: Annotated[Optional[list[str]], typer.Option("--gen", help="Any other generator option, KEY=VALUE (JSON value); repeatable.", rich_help_panel=_GEN)] = None,
 ) -> None:
     """Train an NCC model on synthetic cause-effect pairs; save it as safetensors + JSON metadata.
@@ -180,10 +182,12 @@ def train(
     generator_given = {
         "n_points": n_points, "mechanism": mechanism, "cause": cause, "noise": noise, "kinds": kinds,
         "discretize_prob": discretize_prob, "quantize_prob": quantize_prob, "confounder_prob": confounder_prob,
+        "outlier_prob": outlier_prob,
     }
     try:
         generator_given["mechanism_weights"] = parse_weights(mechanism_weights, "--mechanism-weights")
         generator_given["cause_weights"] = parse_weights(cause_weights, "--cause-weights")
+        generator_given["noise_weights"] = parse_weights(noise_weights, "--noise-weights")
         generator_given["kind_weights"] = parse_weights(kind_weights, "--kind-weights")
         generator_given = {k: v for k, v in generator_given.items() if v is not None}
         generator_given.update(_parse_gen_options(gen or []))

@@ -147,15 +147,21 @@ def standardize(points: torch.Tensor, lengths: torch.Tensor,
     Returns the standardised points in ``dtype`` and a boolean (B,) flag: True where a variable is
     constant. Such a variable is mapped to zeros (no NaN) and the caller scores the pair 0.5.
     Constant means max == min: a float64 variance test would let rounding noise through.
+    Each variable is first divided by its largest magnitude, so no finite input can overflow or
+    underflow when squared (values of 1e300 or 1e-200 standardise like values of 1).
     """
     if bool((lengths < 1).any()):
         raise ValueError("every pair needs at least one point")
     values = points.to(torch.float64)
+    high, low = _segment_extreme(values, lengths, "max"), _segment_extreme(values, lengths, "min")
+    constant_var = high == low
+    magnitude = torch.maximum(high.abs(), low.abs())
+    magnitude = torch.where(constant_var | (magnitude == 0), torch.ones_like(magnitude), magnitude)
+    values = values / _expand(magnitude, lengths)  # now in [-1, 1]
     mean = segment_mean(values, lengths)
     centred = values - _expand(mean, lengths)
     std = segment_mean(centred * centred, lengths).sqrt()
-    constant_var = _segment_extreme(values, lengths, "max") == _segment_extreme(values, lengths, "min")
-    std = torch.where(constant_var, torch.ones_like(std), std)
+    std = torch.where(constant_var | (std == 0), torch.ones_like(std), std)
     scaled = centred / _expand(std, lengths)
     scaled = torch.where(_expand(constant_var, lengths), torch.zeros_like(scaled), scaled)
     return scaled.to(dtype), constant_var.any(1)

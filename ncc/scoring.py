@@ -8,6 +8,7 @@ Statuses (first word is the code):
 * ``ok`` / ``ok (dropped k non-finite rows)`` -- scored;
 * ``constant`` -- a variable takes one value: no direction, score 0.5;
 * ``too_few_points`` -- fewer than ``min_points`` finite rows;
+* ``score_not_finite`` -- the scorer returned NaN or inf for the pair (never reported as ``ok``);
 * any status set by the reader (``non_numeric``, ``empty_file``, ``unequal_lengths``,
   ``multivariate``, ...) -- not scored.
 """
@@ -94,7 +95,11 @@ def score_clean(cleaned: Sequence[CleanPair], scorer: Scorer) -> list[ScoredPair
     out, k = [], 0
     for c in cleaned:
         if c.scorable:
-            out.append(ScoredPair(c.record.pair_id, float(scores[k]), c.n_points, c.status))
+            value = float(scores[k])
+            if np.isfinite(value):
+                out.append(ScoredPair(c.record.pair_id, value, c.n_points, c.status))
+            else:
+                out.append(ScoredPair(c.record.pair_id, None, c.n_points, f"score_not_finite (the scorer returned {value})"))
             k += 1
         elif status_code(c.status) == "constant":
             out.append(ScoredPair(c.record.pair_id, 0.5, c.n_points, c.status))
@@ -154,7 +159,11 @@ def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *
     idx = bootstrap_indices(len(kept), n_boot, seed) if kept else None
     scores, metrics = {}, {}
     for name, scorer in methods.items():
-        s = np.array([p.score for p in score_clean(kept, scorer)], dtype=float)
+        scored = score_clean(kept, scorer)
+        bad = sum(not p.scored for p in scored)
+        if bad:  # counted as ties, so every method keeps the same pairs; the count is reported
+            skipped[f"{name}: score_not_finite (counted as 0.5)"] = bad
+        s = np.array([0.5 if p.score is None else p.score for p in scored], dtype=float)
         scores[name] = s
         metrics[name] = evaluate_scores(truth, s, weights, indices=idx) if kept else None
     return Comparison([c.record.pair_id for c in kept], truth, weights, scores, metrics, skipped)

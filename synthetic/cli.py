@@ -27,10 +27,12 @@ def generate(
     kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: causal, independent, confounded.")] = "causal",
     mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.")] = None,
     cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.")] = None,
+    noise_weights: Annotated[Optional[str], typer.Option("--noise-weights", help="For --noise mix: NAME=W,NAME=W.")] = None,
     kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W (default equal).")] = None,
     discretize_prob: Annotated[float, typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.")] = 0.0,
     quantize_prob: Annotated[float, typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.")] = 0.0,
     confounder_prob: Annotated[float, typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.")] = 0.0,
+    outlier_prob: Annotated[float, typer.Option("--outlier-prob", help="Probability per pair of gross errors on a few effect values.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="npz, cepc or tuebingen.")] = "npz",
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
@@ -47,9 +49,10 @@ def generate(
             n_points=n_points, mechanism=mechanism, cause=cause, noise=noise, kinds=kinds,
             mechanism_weights=parse_weights(mechanism_weights, "--mechanism-weights"),
             cause_weights=parse_weights(cause_weights, "--cause-weights"),
+            noise_weights=parse_weights(noise_weights, "--noise-weights"),
             kind_weights=parse_weights(kind_weights, "--kind-weights"),
             discretize_prob=discretize_prob, quantize_prob=quantize_prob,
-            confounder_prob=confounder_prob)
+            confounder_prob=confounder_prob, outlier_prob=outlier_prob)
         if not 0 <= seed <= _SEED_MAX:
             raise ValueError(f"seed must be in [0, {_SEED_MAX}], got {seed}")
         if fmt == "tuebingen" and config.kinds != ("causal",):

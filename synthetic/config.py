@@ -31,12 +31,16 @@ class PairConfig:
     cause: str = "gmm"  # the paper's Gaussian mixture, another cause, or "mix"
     cause_weights: tuple[float, ...] | None = None  # over CAUSES, for "mix"
     noise: str | None = None  # None: Gaussian for "spline" (paper), a random shape otherwise
+    noise_weights: tuple[float, ...] | None = None  # over NOISES, for "mix" (real noise has outliers)
     kinds: tuple[str, ...] = ("causal",)  # add "independent"/"confounded" for a no-link class
     kind_weights: tuple[float, ...] | None = None  # over `kinds`; None: equal
     discretize_prob: float = 0.0  # per pair: the cause is integer-valued with many ties
     quantize_prob: float = 0.0  # per variable: observed values rounded (either x or y)
     # per causal pair: a hidden common cause also drives x and y (Mooij's SIM-c); label kept
     confounder_prob: float = 0.0
+    # per pair: gross errors on a few effect values (real measurements have outliers, and they
+    # sit on the effect side of the noise: the cause's own outliers pass through the mechanism)
+    outlier_prob: float = 0.0
 
     @property
     def ragged(self) -> bool:
@@ -48,7 +52,7 @@ class PairConfig:
         d["n_points"] = list(self.n_points) if self.ragged else self.n_points
         d["kinds"] = list(self.kinds)
         for key, names in (("mechanism_weights", MECHANISMS), ("cause_weights", CAUSES),
-                           ("kind_weights", self.kinds)):
+                           ("noise_weights", NOISES), ("kind_weights", self.kinds)):
             if d[key] is not None:
                 d[key] = dict(zip(names, d[key]))
         return d
@@ -138,8 +142,8 @@ def _check_prob(p, what: str) -> float:
 
 
 def make_config(*, n_points=1000, mechanism="spline", mechanism_weights=None, cause="gmm",
-                cause_weights=None, noise=None, kinds="causal", kind_weights=None,
-                discretize_prob=0.0, quantize_prob=0.0, confounder_prob=0.0) -> PairConfig:
+                cause_weights=None, noise=None, noise_weights=None, kinds="causal", kind_weights=None,
+                discretize_prob=0.0, quantize_prob=0.0, confounder_prob=0.0, outlier_prob=0.0) -> PairConfig:
     """Validate and normalise options into a :class:`PairConfig` (raises ValueError)."""
     _check_name(mechanism, (*MECHANISMS, MIX), "mechanism")
     _check_name(cause, (*CAUSES, MIX), "cause")
@@ -154,15 +158,20 @@ def make_config(*, n_points=1000, mechanism="spline", mechanism_weights=None, ca
         if cause != MIX:
             raise ValueError("cause_weights needs cause='mix'")
         cause_weights = _check_weights(cause_weights, CAUSES, "cause_weights")
+    if noise_weights is not None:
+        if noise != MIX:
+            raise ValueError("noise_weights needs noise='mix'")
+        noise_weights = _check_weights(noise_weights, NOISES, "noise_weights")
     if kind_weights is not None:
         kind_weights = _check_weights(kind_weights, kinds, "kind_weights")
     return PairConfig(
         n_points=parse_n_points(n_points), mechanism=mechanism,
         mechanism_weights=mechanism_weights, cause=cause, cause_weights=cause_weights,
-        noise=noise, kinds=kinds, kind_weights=kind_weights,
+        noise=noise, noise_weights=noise_weights, kinds=kinds, kind_weights=kind_weights,
         discretize_prob=_check_prob(discretize_prob, "discretize_prob"),
         quantize_prob=_check_prob(quantize_prob, "quantize_prob"),
         confounder_prob=_check_prob(confounder_prob, "confounder_prob"),
+        outlier_prob=_check_prob(outlier_prob, "outlier_prob"),
     )
 
 

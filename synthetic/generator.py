@@ -24,7 +24,9 @@ How a pair is made:
 5. Both variables are standardised per pair.  The columns of a random half of the causal
    pairs (exactly half; the odd one out by a coin flip) are swapped, with the label 0.
    "No link" pairs are swapped with probability 1/2 and keep the label -1.
-6. Each output column is, with probability ``quantize_prob``, rounded to a coarse grid
+6. With ``outlier_prob``, a pair's effect gets gross errors: a fraction U[0.5%, 5%] of its
+   points moves by ±(2 + 2 Exp(1)) · U[1, 2] sd (after step 5's standardisation, before the swap).
+7. Each output column is, with probability ``quantize_prob``, rounded to a coarse grid
    (and standardised again).
 
 Reproducibility: the output is a function of ``(random_state, config, n_pairs)`` only.
@@ -74,6 +76,7 @@ class Plan:
     hidden: np.ndarray  # bool: causal pair with an extra hidden confounder
     sizes: np.ndarray  # points per pair
     reversed: np.ndarray  # bool: columns swapped (effect first)
+    outliers: np.ndarray  # bool: the effect gets gross errors on a few points
 
     def __getitem__(self, s) -> "Plan":  # a slice or an index array
         return Plan(**{k: v[s] for k, v in vars(self).items()})
@@ -92,6 +95,7 @@ class Plan:
             "quantized": self.quantize.copy(),
             "hidden_confounder": self.hidden.copy(),
             "reversed": self.reversed.copy(),
+            "outliers": self.outliers.copy(),
             "n_points": self.sizes.copy(),
         }
 
@@ -119,7 +123,10 @@ def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Pla
     changing one option leaves the other choices unchanged."""
     family = _choose(rng, config.mechanism, MECHANISMS, config.mechanism_weights, n_pairs)
     cause = _choose(rng, config.cause, CAUSES, config.cause_weights, n_pairs)
-    noise_mix = rng.integers(0, len(NOISES), size=n_pairs).astype(np.int8)
+    if config.noise_weights is None:  # equal shapes: the original draw, so old seeds give old pairs
+        noise_mix = rng.integers(0, len(NOISES), size=n_pairs).astype(np.int8)
+    else:
+        noise_mix = rng.choice(len(NOISES), size=n_pairs, p=probabilities(config.noise_weights, len(NOISES))).astype(np.int8)
     if config.noise is None:  # the paper's spline keeps Gaussian noise
         noise = np.where(family == _SPLINE, _GAUSSIAN, noise_mix).astype(np.int8)
     elif config.noise == MIX:
@@ -144,7 +151,9 @@ def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Pla
     n_rev = len(causal) // 2 + (len(causal) % 2 == 1 and rng.random() < 0.5)
     reversed_[causal] = False
     reversed_[rng.permutation(causal)[:n_rev]] = True
-    return Plan(family, kind, cause, noise, discrete, quantize, hidden, sizes, reversed_)
+    # Drawn last, so that pairs made without outliers are those of earlier versions.
+    outliers = rng.random(n_pairs) < config.outlier_prob if config.outlier_prob > 0 else np.zeros(n_pairs, bool)
+    return Plan(family, kind, cause, noise, discrete, quantize, hidden, sizes, reversed_, outliers)
 
 
 def chunk_bounds(sizes: np.ndarray) -> list[tuple[int, int]]:
@@ -198,6 +207,16 @@ def _family_pairs(mechanism, plan: Plan, sub, rng):
     return first, effect
 
 
+def _with_outliers(y, layout, rng):
+    """Gross errors on a fraction U[0.5%, 5%] of each pair's points: ±(2 + 2 Exp(1)) · U[1, 2] sd."""
+    fraction = layout.expand(rng.uniform(0.005, 0.05, size=layout.n_pairs))
+    scale = layout.expand(rng.uniform(1.0, 2.0, size=layout.n_pairs))
+    hit = rng.random(layout.shape) < fraction
+    size = (2.0 + 2.0 * rng.standard_exponential(layout.shape)) * scale
+    sign = np.where(rng.random(layout.shape) < 0.5, -1.0, 1.0)
+    return (y + np.where(hit, sign * size, 0.0)).astype(y.dtype)
+
+
 def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
     n = len(plan.sizes)
     layout = RaggedLayout(plan.sizes) if config.ragged else DenseLayout(n, config.n_points)
@@ -213,6 +232,10 @@ def _make_chunk(plan: Plan, config: PairConfig, rng: np.random.Generator):
         layout.put(xs, rows, first)
         layout.put(ys, rows, effect)
     xs, ys = standardise(layout, xs), standardise(layout, ys)
+    hit = np.flatnonzero(plan.outliers)
+    if len(hit):
+        sub = layout.subset(hit)
+        layout.put(ys, hit, standardise(sub, _with_outliers(layout.take(ys, hit), sub, rng)))
     swap = layout.expand(plan.reversed)
     out = np.empty((*layout.shape, 2), dtype=DTYPE)
     for col, values in enumerate((np.where(swap, ys, xs), np.where(swap, xs, ys))):
@@ -257,8 +280,8 @@ def generate(n_pairs: int, config: PairConfig, random_state=None, progress=None)
 
 def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None, cause="gmm",
                noise=None, kinds="causal", mechanism_weights=None, cause_weights=None,
-               kind_weights=None, discretize_prob=0.0, quantize_prob=0.0, confounder_prob=0.0,
-               return_info=False):
+               noise_weights=None, kind_weights=None, discretize_prob=0.0, quantize_prob=0.0,
+               confounder_prob=0.0, outlier_prob=0.0, return_info=False):
     """Draw ``n_pairs`` synthetic cause-effect pairs.
 
     Parameters
@@ -279,7 +302,8 @@ def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None,
         (with ``cause_weights``, default equal).
     noise : str or None
         Noise shape, one of ``synthetic.NOISES`` or ``"mix"``.  None: Gaussian for the
-        spline family (paper) and a shape drawn per pair for the others.
+        spline family (paper) and a shape drawn per pair for the others.  With ``"mix"``,
+        ``noise_weights`` ({name: weight}, default equal) sets the shapes' proportions.
     kinds : str or sequence of str
         Which pairs to make, among ``"causal"``, ``"independent"``, ``"confounded"``
         (a list or a comma-separated string); ``kind_weights`` ({kind: weight}, default
@@ -293,9 +317,12 @@ def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None,
     confounder_prob : float
         Probability per causal pair of an extra hidden confounder of x and y (the pair
         stays causal and keeps its label; see the module docstring).
+    outlier_prob : float
+        Probability per pair that its effect gets gross errors on a few points (module
+        docstring, step 6).
     return_info : bool
         Also return a dict of per-pair arrays: mechanism, kind, cause, noise (names),
-        discretized, quantized (n, 2), hidden_confounder, reversed, n_points.
+        discretized, quantized (n, 2), hidden_confounder, reversed, outliers, n_points.
 
     Returns
     -------
@@ -308,8 +335,9 @@ def make_pairs(n_pairs, *, n_points=1000, mechanism="spline", random_state=None,
     """
     config = make_config(n_points=n_points, mechanism=mechanism,
                          mechanism_weights=mechanism_weights, cause=cause,
-                         cause_weights=cause_weights, noise=noise, kinds=kinds,
+                         cause_weights=cause_weights, noise=noise, noise_weights=noise_weights, kinds=kinds,
                          kind_weights=kind_weights, discretize_prob=discretize_prob,
-                         quantize_prob=quantize_prob, confounder_prob=confounder_prob)
+                         quantize_prob=quantize_prob, confounder_prob=confounder_prob,
+                         outlier_prob=outlier_prob)
     X, y, info = generate(n_pairs, config, random_state)
     return (X, y, info) if return_info else (X, y)

@@ -127,3 +127,44 @@ def test_compare_methods_uses_the_same_pairs(tmp_path):
     assert comp.metrics["a"].accuracy == pytest.approx(0.5)
     assert comp.metrics["always"].weighted_accuracy == pytest.approx(4 / 8)
     assert comp.metrics["a"].ci_low == comp.metrics["always"].ci_low  # identical resamples
+
+
+# -- issue 11, case 6: extreme finite scales, and non-finite scores never "ok" -------------------
+
+@pytest.mark.parametrize("scale", [1e300, 1e-200, 1e-300, 1e154, 1e-154])
+def test_extreme_scales_standardise_like_unit_scale(scale):
+    import torch
+
+    from ncc.model import standardize
+
+    rng = np.random.default_rng(0)
+    pair = np.c_[rng.normal(size=200), rng.normal(size=200)]
+    lengths = torch.tensor([200])
+    ref, _ = standardize(torch.as_tensor(pair), lengths, torch.float64)
+    out, constant = standardize(torch.as_tensor(pair * scale), lengths, torch.float64)
+    assert torch.isfinite(out).all() and not constant.any()
+    torch.testing.assert_close(out, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_extreme_scales_score_like_unit_scale():
+    import ncc
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2, 2, 300)
+    pair = np.c_[x, np.tanh(x) + 0.1 * rng.normal(size=300)]
+    scores = ncc.score_pairs([pair, pair * 1e300, pair * 1e-200, np.c_[pair[:, 0] * 1e300, pair[:, 1] * 1e-300]])
+    np.testing.assert_allclose(scores, scores[0], atol=1e-6)
+
+
+def test_non_finite_scores_get_a_status_not_ok():
+    from ncc.formats import PairRecord
+    from ncc.scoring import compare_methods, score_records
+
+    rng = np.random.default_rng(2)
+    recs = [PairRecord(f"p{i}", rng.normal(size=(30, 2)), 1, 1.0, "ok", "test") for i in range(3)]
+    nan_for_second = lambda pairs: np.array([0.7, np.nan, 0.2])  # noqa: E731
+    out = score_records(recs, nan_for_second)
+    assert [p.status.split()[0] for p in out] == ["ok", "score_not_finite", "ok"]
+    assert out[1].score is None and out[1].direction == ""
+    comp = compare_methods(recs, {"m": nan_for_second}, n_boot=10)
+    assert comp.scores["m"][1] == 0.5 and any("score_not_finite" in k for k in comp.skipped)

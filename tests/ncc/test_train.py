@@ -299,7 +299,9 @@ def test_cli_help_defaults_match_the_configs():
     from ncc.cli_train import train
 
     hints = get_type_hints(train, include_extras=True)
-    defaults = {**TrainConfig().to_dict(), **NCCConfig().to_dict()}
+    from ncc.train import DEFAULT_ARCH
+
+    defaults = {**TrainConfig().to_dict(), **NCCConfig().to_dict(), **DEFAULT_ARCH}  # the CLI's recipe
     checked = 0
     for name, hint in hints.items():
         info = next((m for m in getattr(hint, "__metadata__", ()) if hasattr(m, "help")), None)

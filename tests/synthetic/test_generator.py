@@ -158,7 +158,7 @@ def test_quantize_hits_either_column():
 def test_info_fields():
     _, y, info = make_pairs(5, n_points=(3, 9), random_state=13, return_info=True)
     assert set(info) == {"mechanism", "kind", "cause", "noise", "discretized", "quantized",
-                         "hidden_confounder", "reversed", "n_points"}
+                         "hidden_confounder", "reversed", "outliers", "n_points"}
     assert all(len(v) == 5 for v in info.values())
 
 
@@ -212,3 +212,29 @@ def test_hidden_confounder_keeps_causal_labels():
                               random_state=14, return_info=True)
     assert not info0["hidden_confounder"].any()
     np.testing.assert_array_equal(y0, y)
+
+
+def test_outliers_hit_the_effect_only_and_only_when_asked():
+    X0, y0 = make_pairs(40, n_points=400, mechanism="linear", cause="uniform", random_state=3)
+    X1, y1, info = make_pairs(40, n_points=400, mechanism="linear", cause="uniform", outlier_prob=1.0,
+                              random_state=3, return_info=True)
+    assert info["outliers"].all() and np.array_equal(y0, y1)
+    effect = lambda X, y: np.array([p[:, 1] if t == 1 else p[:, 0] for p, t in zip(X, y)])  # noqa: E731
+    cause = lambda X, y: np.array([p[:, 0] if t == 1 else p[:, 1] for p, t in zip(X, y)])  # noqa: E731
+    kurt = lambda v: np.mean(v ** 4, axis=1)  # noqa: E731  (columns are standardised)
+    assert np.median(kurt(effect(X1, y1))) > np.median(kurt(effect(X0, y0))) + 1.0
+    # A uniform cause keeps its flat marginal: the outliers are on the effect side.
+    assert np.median(kurt(cause(X1, y1))) < 2.5
+    # Without outliers the pairs are those of the same seed before the option existed.
+    Xn, _ = make_pairs(40, n_points=400, mechanism="linear", cause="uniform", outlier_prob=0.0, random_state=3)
+    assert np.array_equal(Xn, X0)
+
+
+def test_noise_weights_set_the_noise_shapes():
+    _, _, info = make_pairs(400, n_points=20, mechanism="linear", noise="mix", random_state=4, return_info=True,
+                            noise_weights={"student_t": 1.0})
+    assert set(info["noise"]) == {"student_t"}
+    with pytest.raises(ValueError, match="noise_weights needs noise='mix'"):
+        make_pairs(4, noise="gaussian", noise_weights={"gaussian": 1.0})
+    with pytest.raises(ValueError, match="unknown name 'pink'"):
+        make_pairs(4, noise="mix", noise_weights={"pink": 1.0})
