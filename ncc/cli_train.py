@@ -149,6 +149,7 @@ def train(
     dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
     batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
     statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
+    rounds: Annotated[Optional[int], typer.Option("--rounds", help="Pooling rounds of the set network: 2 adds a second φ that sees each point beside its pair's first-round mean. (default: 1)", rich_help_panel=_ARCH)] = None,
     max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
     n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
     n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
@@ -197,7 +198,7 @@ def train(
         fail(f"--data {data} gives the training pairs; generator options ({', '.join(sorted(generator_given))}) "
              "cannot be combined with it")
     arch = {k: v for k, v in dict(embed_dim=embed_dim, embed_layers=embed_layers, classifier_dim=classifier_dim,
-                                   classifier_layers=classifier_layers, dropout=dropout, max_points=max_points,
+                                   classifier_layers=classifier_layers, dropout=dropout, rounds=rounds, max_points=max_points,
                                    n_subsamples=n_subsamples).items() if v is not None}
     opts = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
                                    lr_schedule=lr_schedule, weight_decay=weight_decay,

@@ -61,6 +61,9 @@ class NCCConfig:
     # Hybrid NCC: ψ also reads classic statistics of both orientations (ncc.statistics), cues a
     # single mean embedding of standardised points finds hard to learn (slopes, residual spread).
     statistics: bool = False
+    # 2: a second φ sees each point beside its pair's first-round mean, then pools again (a
+    # "second look" at the points, for cues such as residual spread); 1 is the paper's network.
+    rounds: int = 1
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
@@ -74,6 +77,8 @@ class NCCConfig:
             raise ValueError(f"NCCConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_points < 2:
             raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
+        if isinstance(self.rounds, bool) or self.rounds not in (1, 2):
+            raise ValueError(f"NCCConfig.rounds must be 1 or 2, got {self.rounds!r}")
         if not isinstance(self.statistics, bool):
             raise ValueError(f"NCCConfig.statistics must be true or false, got {self.statistics!r}")
 
@@ -275,6 +280,11 @@ class NCC(nn.Module):
             DenseBlock(2 if i == 0 else c.embed_dim, c.embed_dim, c.dropout, c.batchnorm)
             for i in range(c.embed_layers)
         ])
+        # Round 2 (rounds=2): φ₂ reads [φ(point), mean φ of its pair in the same orientation].
+        self.phi2 = nn.Sequential(*[
+            DenseBlock(2 * c.embed_dim if i == 0 else c.embed_dim, c.embed_dim, c.dropout, c.batchnorm)
+            for i in range(c.embed_layers)
+        ]) if c.rounds == 2 else None
         self.psi = nn.Sequential(*[
             DenseBlock(c.classifier_inputs if i == 0 else c.classifier_dim, c.classifier_dim, c.dropout, c.batchnorm)
             for i in range(c.classifier_layers)
@@ -289,6 +299,8 @@ class NCC(nn.Module):
         # Eval: fold batch norm once, then run φ on whole pairs in cache-sized groups (in eval no
         # statistics are shared between points, so grouping cannot change the result).
         folded = [block.folded() for block in self.phi]
+        if self.phi2 is not None:
+            folded = (folded, [block.folded() for block in self.phi2])
         if points.shape[0] <= self.eval_block_points:
             return self._embed(points, lengths, folded)
         if _all_equal(lengths):  # the common case: views, no Python loop over pairs
@@ -305,16 +317,17 @@ class NCC(nn.Module):
                 start_pair, start_point = pair + 1, end
         return torch.cat(out)
 
-    def _embed(self, points: torch.Tensor, lengths: torch.Tensor,
-               folded: Optional[list[tuple[torch.Tensor, torch.Tensor]]] = None) -> torch.Tensor:
+    def _embed(self, points: torch.Tensor, lengths: torch.Tensor, folded=None) -> torch.Tensor:
         # Rows alternate (x, y), (y, x), so batch norm sees both orientations in equal measure.
         h = torch.stack((points, points.flip(-1)), dim=1).reshape(-1, 2)
-        if folded is None:
-            h = self.phi(h)
-        else:  # eval: Linear+BN folded into one affine map, then ReLU in place
-            for weight, bias in folded:
-                h = F.linear(h, weight, bias).relu_()
+        first, second = (folded if self.phi2 is not None else (folded, None)) if folded is not None else (None, None)
+        h = _run(self.phi, h, first)
         pooled = segment_mean(h.view(points.shape[0], -1), lengths)  # (B, 2C)
+        if self.phi2 is not None:
+            # Each row gets its own orientation's mean: (T, 2C) viewed as (2T, C) keeps the alternation.
+            context = _expand(pooled, lengths).reshape(h.shape)
+            h = _run(self.phi2, torch.cat([h, context], 1), second)
+            pooled = segment_mean(h.view(points.shape[0], -1), lengths)
         return pooled.view(lengths.numel(), 2, -1)
 
     def classify(self, embedding: torch.Tensor) -> torch.Tensor:
@@ -394,6 +407,15 @@ class NCCEnsemble(nn.Module):
         packed, lengths = pack(points, mask)
         standardised, constant = standardize(packed, lengths, self.members[0].head.weight.dtype)
         return _constant_half(self.packed_scores(standardised, lengths), constant), constant
+
+
+def _run(blocks: nn.Sequential, h: torch.Tensor, folded=None) -> torch.Tensor:
+    """φ blocks in training mode, or their folded eval form: one affine map and ReLU in place."""
+    if folded is None:
+        return blocks(h)
+    for weight, bias in folded:
+        h = F.linear(h, weight, bias).relu_()
+    return h
 
 
 def _constant_half(scores: torch.Tensor, constant: torch.Tensor) -> torch.Tensor:

@@ -310,3 +310,38 @@ def test_hybrid_ensemble_is_the_mean_of_its_members(train_tiny, hybrid):
     pairs = _pairs(6, [50, 80])
     ens = NCCEnsemble([hybrid, other]).eval()
     np.testing.assert_allclose(_score(ens, pairs), (_score(hybrid, pairs) + _score(other, pairs)) / 2, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- two-round network
+TWO_ROUNDS = NCCConfig(embed_dim=12, classifier_dim=12, rounds=2, statistics=True)
+
+
+@pytest.fixture(scope="module")
+def two_rounds(train_tiny) -> NCC:
+    return train_tiny(TWO_ROUNDS, seed=5)
+
+
+def test_two_rounds_config():
+    assert NCC(TWO_ROUNDS).phi2[0].linear.in_features == 24
+    assert NCC(TINY).phi2 is None
+    with pytest.raises(ValueError, match="rounds"):
+        NCCConfig(rounds=3)
+
+
+def test_two_rounds_antisymmetric_order_invariant_and_batch_independent(two_rounds):
+    rng = np.random.default_rng(9)
+    pairs = _pairs(9, [30, 250, 3000])
+    s = _score(two_rounds, pairs)
+    np.testing.assert_allclose(s + _score(two_rounds, [p[:, ::-1] for p in pairs]), 1.0, atol=1e-12)
+    np.testing.assert_allclose(_score(two_rounds, [p[rng.permutation(len(p))] for p in pairs]), s, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([_score(two_rounds, [p]) for p in pairs]), s, atol=1e-6)
+
+
+def test_two_rounds_second_look_matters(two_rounds):
+    # The second round is really used: zeroing its first-round context input moves the scores.
+    pairs = _pairs(10, [200])
+    blind = NCC(TWO_ROUNDS)
+    blind.load_state_dict(two_rounds.state_dict())
+    with torch.no_grad():
+        blind.phi2[0].linear.weight[:, 12:] = 0
+    assert abs(_score(blind.eval(), pairs) - _score(two_rounds, pairs)).max() > 1e-4
