@@ -3,7 +3,7 @@
     python benchmarks/probe_statistics.py /work/shared/data/pairs/tuebingen [--gen JSON] [--n-pairs 20000]
 
 Computes the statistics of ``--n-pairs`` synthetic pairs (``ncc.train.DEFAULT_GENERATOR`` updated
-with ``--gen``, seed 123), fits two small classifiers on them (gradient boosting and logistic
+with ``--gen`` by ``ncc.train.generator_options``, seed 123), fits two small classifiers on them (gradient boosting and logistic
 regression, antisymmetrised like NCC), and scores 2,000 held-out synthetic pairs (seed 999) and
 the Tübingen pairs (column order randomised as in ``benchmarks/accuracy.py``, seed 0, weighted).
 It also prints, for each statistic alone, the accuracy of "the smaller value is the cause's".
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from ncc.formats import read_pairs
     from ncc.metrics import accuracy, weighted_accuracy
     from ncc.statistics import STATISTICS
-    from ncc.train import DEFAULT_GENERATOR
+    from ncc.train import generator_options
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("tuebingen", type=Path)
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     p.add_argument("--n-pairs", type=int, default=20000)
     args = p.parse_args(argv)
 
-    config = synthetic.make_config(**{**DEFAULT_GENERATOR, **json.loads(args.gen)})
+    config = synthetic.make_config(**generator_options(json.loads(args.gen)))
     X, y, _ = synthetic.generate(args.n_pairs, config, random_state=123)
     F, Fr = both_orders(statistics_of(X))
     Xh, yh, _ = synthetic.generate(2000, config, random_state=999)

@@ -176,8 +176,8 @@ def train(
 
     from ncc.model import NCCConfig
     from ncc.serialization import metadata_path, save_model
-    from ncc.train import (DEFAULT_ARCH, DEFAULT_GENERATOR, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
-                           TrainingInterrupted, resolve_device, train_ncc)
+    from ncc.train import (DEFAULT_ARCH, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
+                           TrainingInterrupted, generator_options, resolve_device, train_ncc)
 
     # -- validate everything before any work -----------------------------------------------------
     generator_given = {
@@ -231,7 +231,7 @@ def train(
             n_heldout = len(source.heldout_idx)
         else:
             n_heldout = 1000 if heldout is None else heldout
-            source = SyntheticPairs({**DEFAULT_GENERATOR, **generator_given}, seed=seed, n_heldout=n_heldout)
+            source = SyntheticPairs(generator_options(generator_given), seed=seed, n_heldout=n_heldout)
         try:
             train_config = TrainConfig(seed=seed, ensemble=ensemble, n_heldout=n_heldout, **opts)
         except ValueError as exc:

@@ -40,6 +40,7 @@ from ncc.serialization import _atomic_write
 __all__ = [
     "DEFAULT_ARCH",
     "DEFAULT_GENERATOR",
+    "generator_options",
     "TrainConfig",
     "SyntheticPairs",
     "ArrayPairs",
@@ -54,16 +55,40 @@ __all__ = [
 
 #: Generator options of the default ``ncc train`` run (any ``synthetic.make_config`` option).
 #: The paper's spline-only recipe does not generalise (it scores below chance on sigmoid and nn
-#: mechanisms, see benchmarks/heldout.py), so the default draws from every family and cause.
+#: mechanisms, see benchmarks/heldout.py), so the default draws from every family and cause. The
+#: weights make the synthetic marginals look like real ones (benchmarks/RESULTS.md, "generator"):
+#: in real pairs about half of all variables are discretised (tie fraction > 0.5), causes are not
+#: heavier-tailed than effects, and effects carry heavy-tailed, heteroscedastic noise and outliers.
 DEFAULT_GENERATOR: dict = {
     "n_points": (100, 1500),  # real pairs come in all sizes (log-uniform draw)
-    "mechanism": "mix",  # every mechanism family, equal weights
-    "cause": "mix",  # Gaussian mixtures, uniform, heavy tails
-    "noise": "mix",  # Gaussian, uniform, Laplace, Student-t noise
-    "discretize_prob": 0.1,  # integer-valued causes with ties, as in real data
-    "quantize_prob": 0.1,  # rounded effects too, so "discrete" never gives the cause away
+    "mechanism": "mix",  # every mechanism family ...
+    # ... with the heteroscedastic families (multiplicative, location-scale noise) twice as often
+    "mechanism_weights": {"spline": 1, "linear": 1, "polynomial": 1, "sigmoid_additive": 1, "sigmoid_mixed": 1,
+                          "gp_additive": 1, "gp_mixed": 1, "nn": 1, "post_nonlinear": 1,
+                          "multiplicative": 2, "location_scale": 2},
+    "cause": "mix",  # Gaussian mixtures, uniform, heavy tails ...
+    # ... but heavy-tailed causes less often: with saturating mechanisms they teach "the heavier
+    # tail is the cause", the opposite of what real pairs show
+    "cause_weights": {"gmm": 2, "uniform": 1, "student_t": 0.5, "lognormal": 1},
+    "noise": "mix",  # Gaussian, uniform, Laplace, Student-t noise, Student-t most often
+    "noise_weights": {"gaussian": 1, "uniform": 0.5, "laplace": 1, "student_t": 3},
+    "discretize_prob": 0.15,  # integer-valued causes with ties, as in real data
+    "quantize_prob": 0.45,  # rounded variables, either side: about half of all variables have ties
     "confounder_prob": 0.2,  # hidden confounders on top of the causal link (Mooij's SIM-c)
+    "outlier_prob": 0.3,  # gross errors on a few effect values
 }
+
+def generator_options(given: Optional[dict] = None) -> dict:
+    """DEFAULT_GENERATOR updated with ``given``. Choosing one mechanism, cause or noise shape
+    drops the default's weights over them (weights only apply to "mix")."""
+    given = dict(given or {})
+    options = {**DEFAULT_GENERATOR, **given}
+    for name in ("mechanism", "cause", "noise"):
+        key = f"{name}_weights"
+        if name in given and given[name] != "mix" and key not in given:
+            options.pop(key, None)
+    return options
+
 
 #: Architecture options of the default ``ncc train`` run (any ``NCCConfig`` field; the rest keep
 #: the paper's values). The hybrid network reads classic statistics beside the mean embedding.

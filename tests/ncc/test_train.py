@@ -441,3 +441,16 @@ def test_cli_unknown_optimizer_message_names_the_option_once(tmp_path):
     result = runner.invoke(app, ["train", "-o", str(tmp_path / "m.safetensors"), "--optimizer", "sgd"])
     _one_line_error(result, "unknown optimizer 'sgd'")
     assert "--unknown" not in result.stderr
+
+
+def test_generator_options_drop_default_weights_for_a_single_choice():
+    import synthetic
+
+    from ncc.train import DEFAULT_GENERATOR, generator_options
+
+    assert generator_options() == DEFAULT_GENERATOR
+    paper = generator_options({"mechanism": "spline", "cause": "gmm", "noise": "gaussian"})
+    assert "mechanism_weights" not in paper and "cause_weights" not in paper and "noise_weights" not in paper
+    synthetic.make_config(**paper)  # valid: no weights left over a single choice
+    kept = generator_options({"cause": "mix", "quantize_prob": 0.0})
+    assert kept["cause_weights"] == DEFAULT_GENERATOR["cause_weights"] and kept["quantize_prob"] == 0.0
