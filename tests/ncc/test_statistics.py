@@ -101,3 +101,16 @@ def test_ragged_batch_equals_one_by_one():
     batch = pair_statistics(pts, torch.tensor(lengths))
     alone = torch.cat([pair_statistics(p, torch.tensor([len(p)])) for p in pts.split(lengths)])
     torch.testing.assert_close(batch, alone, rtol=0, atol=1e-9)
+
+
+def test_quantile_loss_against_closed_forms():
+    # Independent variables: rank(b) is uniform in every bin of a, and the expected pinball loss
+    # of a uniform at its tau-quantile is tau (1 - tau) / 2; averaged over the five taus: 0.0805.
+    rng = np.random.default_rng(3)
+    s = _raw(np.c_[rng.normal(size=6000), rng.normal(size=6000)])
+    expected = np.mean([t * (1 - t) / 2 for t in (0.1, 0.25, 0.5, 0.75, 0.9)])
+    assert s[0, I["quantile_loss"]].item() == pytest.approx(np.log(expected + 1e-6), abs=0.03)
+    # b a monotone function of a: within a bin of k = 18 bins rank(b) spans 1/18 only.
+    x = rng.uniform(size=6000)
+    s = _raw(np.c_[x, np.exp(3 * x)])
+    assert s[0, I["quantile_loss"]].item() < np.log(expected / 10)
