@@ -31,7 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ncc.statistics import N_STATISTICS, pair_statistics
+from ncc.statistics import N_STATISTICS, midranks, pair_statistics
+
+_MIRROR = [1, 0, 3, 2]  # (x, y, rank x, rank y) → (y, x, rank y, rank x)
 
 __all__ = [
     "NCCConfig",
@@ -64,6 +66,9 @@ class NCCConfig:
     # 2: a second φ sees each point beside its pair's first-round mean, then pools again (a
     # "second look" at the points, for cues such as residual spread); 1 is the paper's network.
     rounds: int = 1
+    # φ also reads each point's mid-ranks (copula coordinates, as in bQCD): heavy tails and
+    # outliers squeeze standardised points together, their ranks stay evenly spread.
+    copula: bool = False
 
     def __post_init__(self) -> None:
         for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
@@ -79,6 +84,8 @@ class NCCConfig:
             raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
         if isinstance(self.rounds, bool) or self.rounds not in (1, 2):
             raise ValueError(f"NCCConfig.rounds must be 1 or 2, got {self.rounds!r}")
+        if not isinstance(self.copula, bool):
+            raise ValueError(f"NCCConfig.copula must be true or false, got {self.copula!r}")
         if not isinstance(self.statistics, bool):
             raise ValueError(f"NCCConfig.statistics must be true or false, got {self.statistics!r}")
 
@@ -277,7 +284,7 @@ class NCC(nn.Module):
         self.config = config if config is not None else NCCConfig()
         c = self.config
         self.phi = nn.Sequential(*[
-            DenseBlock(2 if i == 0 else c.embed_dim, c.embed_dim, c.dropout, c.batchnorm)
+            DenseBlock((4 if c.copula else 2) if i == 0 else c.embed_dim, c.embed_dim, c.dropout, c.batchnorm)
             for i in range(c.embed_layers)
         ])
         # Round 2 (rounds=2): φ₂ reads [φ(point), mean φ of its pair in the same orientation].
@@ -294,6 +301,8 @@ class NCC(nn.Module):
     # -- building blocks -----------------------------------------------------------------------
     def embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Mean φ embedding of both orientations: packed standardised points → (B, 2, C)."""
+        if self.config.copula:
+            points = torch.cat([points, midranks(points, lengths)], 1)  # (T, 4): x, y, rank x, rank y
         if self.training:
             return self._embed(points, lengths)
         # Eval: fold batch norm once, then run φ on whole pairs in cache-sized groups (in eval no
@@ -319,7 +328,8 @@ class NCC(nn.Module):
 
     def _embed(self, points: torch.Tensor, lengths: torch.Tensor, folded=None) -> torch.Tensor:
         # Rows alternate (x, y), (y, x), so batch norm sees both orientations in equal measure.
-        h = torch.stack((points, points.flip(-1)), dim=1).reshape(-1, 2)
+        mirror = points[:, _MIRROR] if points.shape[1] == 4 else points.flip(-1)  # (y, x[, rank y, rank x])
+        h = torch.stack((points, mirror), dim=1).reshape(-1, points.shape[1])
         first, second = (folded if self.phi2 is not None else (folded, None)) if folded is not None else (None, None)
         h = _run(self.phi, h, first)
         pooled = segment_mean(h.view(points.shape[0], -1), lengths)  # (B, 2C)

@@ -47,7 +47,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ["STATISTICS", "N_STATISTICS", "pair_statistics", "segment_sort"]
+__all__ = ["STATISTICS", "N_STATISTICS", "pair_statistics", "segment_sort", "midranks"]
 
 STATISTICS = (
     "igci_slope", "entropy", "log_range", "skewness", "log_kurtosis", "tie_fraction",
@@ -300,3 +300,29 @@ def pair_statistics(points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor
     xy = _one_orientation(x, y, segs, first, windows, m, rank_y)
     yx = _one_orientation(y, x, segs, first, windows, m, rank_x)
     return torch.stack([xy, yx], 1).to(points.dtype)
+
+
+@torch.no_grad()
+def midranks(points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Copula coordinates of packed points (T, 2): each variable's mid-rank in its pair, mapped to
+    [−1, 1]. Tied values share the mean of their positions, so the result depends on the set of
+    values only (never on point order, never on the other variable)."""
+    segs = _Segments(lengths)
+    n = segs.expand(segs.lengths).to(torch.float64)
+    out = []
+    for v in points.to(torch.float64).unbind(1):
+        order = segment_sort(v, segs)
+        v_sorted = v[order]
+        new_run = torch.ones_like(v_sorted, dtype=torch.bool)
+        new_run[1:] = v_sorted[1:] != v_sorted[:-1]
+        new_run[segs.starts] = True
+        run = torch.cumsum(new_run.long(), 0) - 1
+        position = (segs.row - segs.expand(segs.starts)).to(torch.float64)
+        n_runs = int(run[-1]) + 1 if run.numel() else 0
+        run_sum = torch.zeros(n_runs, dtype=torch.float64).index_add_(0, run, position)
+        run_len = torch.zeros(n_runs, dtype=torch.float64).index_add_(0, run, torch.ones_like(position))
+        scaled = 2.0 * (run_sum / run_len)[run] / (n - 1).clamp_min(1.0) - 1.0
+        ranks = torch.empty_like(v_sorted)
+        ranks[order] = torch.where(n > 1, scaled, torch.zeros_like(scaled))
+        out.append(ranks)
+    return torch.stack(out, 1).to(points.dtype)

@@ -345,3 +345,28 @@ def test_two_rounds_second_look_matters(two_rounds):
     with torch.no_grad():
         blind.phi2[0].linear.weight[:, 12:] = 0
     assert abs(_score(blind.eval(), pairs) - _score(two_rounds, pairs)).max() > 1e-4
+
+
+# ------------------------------------------------------------------------ copula coordinates
+COPULA = NCCConfig(embed_dim=12, classifier_dim=12, copula=True, statistics=True)
+
+
+def test_midranks_share_ties_and_ignore_the_other_variable():
+    from ncc.statistics import midranks
+
+    pts = torch.tensor([[1.0, 5.0], [2.0, 5.0], [2.0, 6.0], [3.0, 7.0], [9.0, 9.0], [8.0, 9.0]])
+    r = midranks(pts, torch.tensor([4, 2]))
+    np.testing.assert_allclose(r[:4, 0], [-1, 0, 0, 1])  # x = 1, 2, 2, 3: the tie shares 1.5 of 0..3
+    np.testing.assert_allclose(r[:4, 1], [-2 / 3, -2 / 3, 1 / 3, 1])
+    np.testing.assert_allclose(r[4:], [[1, 0], [-1, 0]])  # its own pair only; a full tie sits at 0
+
+
+def test_copula_network_is_a_set_function_and_antisymmetric(train_tiny):
+    model = train_tiny(COPULA, seed=6)
+    assert model.phi[0].linear.in_features == 4
+    rng = np.random.default_rng(11)
+    pairs = [np.round(p, 1) for p in _pairs(11, [40, 300, 90])]  # many ties
+    s = _score(model, pairs)
+    np.testing.assert_allclose(s + _score(model, [p[:, ::-1] for p in pairs]), 1.0, atol=1e-12)
+    np.testing.assert_allclose(_score(model, [p[rng.permutation(len(p))] for p in pairs]), s, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([_score(model, [p]) for p in pairs]), s, atol=1e-6)
