@@ -178,12 +178,13 @@ def _poly_log_mse(a01: torch.Tensor, b01: torch.Tensor, segs: _Segments) -> torc
     V = torch.stack([torch.ones_like(centred), centred, centred ** 2, centred ** 3], 1)  # (T, 4)
     moments = segs.outer_mean(V, torch.cat([V, b01[:, None]], 1))  # (B, 4, 5)
     gram, rhs = moments[:, :, :4], moments[:, :, 4]
-    # MSE = E[b²] − 2 cᵀ E[V b] + cᵀ E[V Vᵀ] c, from moments only (no second pass over the points).
     eye = torch.eye(4, dtype=a01.dtype, device=a01.device)
     coef = torch.linalg.solve(gram + 1e-9 * eye, rhs.unsqueeze(-1)).squeeze(-1)
-    b2 = segs.mean(b01 * b01)
-    mse = b2 - 2 * (coef * rhs).sum(1) + torch.einsum("bi,bij,bj->b", coef, gram, coef)
-    return torch.log(mse.clamp_min(0.0) + 1e-12)
+    # Residuals directly, not E[b²] − 2cᵀE[Vb] + cᵀE[VVᵀ]c: that cancels catastrophically near an
+    # exact fit and would make the statistic depend on the order of the points.
+    fitted = (V * torch.repeat_interleave(coef, segs.lengths, dim=0)).sum(1)
+    resid = b01 - fitted
+    return torch.log(segs.mean(resid * resid) + 1e-12)
 
 
 def _ranks(v: torch.Tensor, segs: _Segments, tie_break: torch.Tensor) -> torch.Tensor:
