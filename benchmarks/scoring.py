@@ -54,11 +54,16 @@ def config_flops_per_pair(config, n_points: int, n_members: int = 1) -> int:
     """Multiply-adds x 2 of every linear layer, from the config.
 
     phi runs on every point in both orientations; psi and the head once per orientation.
-    Batch norm is folded into the linear layers at scoring time; ReLU/means are O(width).
+    Batch norm is folded into the linear layers at scoring time; ReLU/means are O(width). The
+    hybrid's statistics and the copula's ranks are sorts and sums, not counted here (they are in
+    the measured time).
     """
     e, c = config.embed_dim, config.classifier_dim
-    phi = 2 * (2 * e) + (config.embed_layers - 1) * 2 * e * e
-    psi_in = e
+    d_in = 4 if getattr(config, "copula", False) else 2  # (x, y[, rank x, rank y])
+    phi = 2 * (d_in * e) + (config.embed_layers - 1) * 2 * e * e
+    if getattr(config, "rounds", 1) == 2:  # φ₂: [φ(point), pair mean] → embed_dim, then the rest
+        phi += 2 * (2 * e * e) + (config.embed_layers - 1) * 2 * e * e
+    psi_in = getattr(config, "classifier_inputs", e)  # + both orientations' statistics (hybrid)
     psi = 0
     for _ in range(config.classifier_layers):
         psi += 2 * psi_in * c

@@ -149,7 +149,7 @@ def train(
     dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
     batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
     statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
-    copula: Annotated[Optional[bool], typer.Option("--copula/--no-copula", help="φ also reads each point's mid-ranks (copula coordinates); the default is ncc.train.DEFAULT_ARCH's. (default: False)", rich_help_panel=_ARCH, show_default=False)] = None,
+    copula: Annotated[Optional[bool], typer.Option("--copula/--no-copula", help="φ also reads each point's mid-ranks (copula coordinates); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
     rounds: Annotated[Optional[int], typer.Option("--rounds", help="Pooling rounds of the set network: 2 adds a second φ that sees each point beside its pair's first-round mean. (default: 1)", rich_help_panel=_ARCH)] = None,
     max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
     n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,

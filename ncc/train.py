@@ -91,9 +91,10 @@ def generator_options(given: Optional[dict] = None) -> dict:
 
 
 #: Architecture options of the default ``ncc train`` run (any ``NCCConfig`` field; the rest keep
-#: the paper's values). The hybrid network reads classic statistics beside the mean embedding.
+#: the paper's values), chosen in benchmarks/RESULTS.md.
 DEFAULT_ARCH: dict = {
-    "statistics": True,
+    "statistics": True,  # hybrid: ψ also reads classic statistics of both orientations
+    "copula": True,  # φ also reads each point's mid-ranks
 }
 
 # Seed streams, so that no two uses of the run seed ever draw the same numbers.

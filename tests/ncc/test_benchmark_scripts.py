@@ -99,3 +99,44 @@ def test_accuracy_script_with_several_models(tmp_path, capsys):
     assert rc == 0
     text = capsys.readouterr().out
     assert "NCC[1]" in text and "NCC[2]" in text and "NCC mean ± sd" in text
+
+
+def test_accuracy_script_reports_tuebingen_weighted_and_apart(tmp_path, capsys):
+    acc = _load("accuracy")
+    pairs, truths = _suite(k=8)
+    write_tuebingen(tmp_path / "data" / "tuebingen", pairs, truths, weights=[0.5, 0.5, 1, 1, 1, 1, 0.25, 0.25])
+    write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
+    out = tmp_path / "r.json"
+    rc = acc.main([str(tmp_path / "data"), "--no-ncc", "--suites", "SIM,tuebingen", "--baselines", "IGCI",
+                   "--n-boot", "50", "--json", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "tuebingen (8 pairs" in text and "| IGCI |" in text and "95% CI" in text
+    report = json.loads(out.read_text())
+    assert report["results"]["tuebingen"]["methods"]["IGCI"]["weighted"]
+    assert list(report["summary"]["IGCI"]) and "| tuebingen |" not in text.split("Simulated suites")[1]
+
+
+def test_shuffled_labels_ignore_the_pairs():
+    controls = _load("controls")
+
+    class Fixed:
+        def batch(self, member, step, batch_size):
+            return [np.zeros((5, 2))] * batch_size, np.ones(batch_size, dtype=np.int64)
+
+    src = controls.ShuffledLabels(Fixed(), seed=3)
+    labels = np.concatenate([src.batch(0, s, 64)[1] for s in range(20)])
+    assert set(np.unique(labels)) == {0, 1} and abs(labels.mean() - 0.5) < 0.06
+    np.testing.assert_array_equal(src.batch(0, 4, 64)[1], src.batch(0, 4, 64)[1])  # seeded
+
+
+def test_config_flops_count_copula_and_statistics_inputs():
+    from ncc.model import NCCConfig
+
+    sc = _load("scoring")
+    plain = sc.config_flops_per_pair(NCCConfig(embed_dim=16, classifier_dim=12), 50)
+    hybrid = sc.config_flops_per_pair(NCCConfig(embed_dim=16, classifier_dim=12, copula=True, statistics=True), 50)
+    from ncc.statistics import N_STATISTICS
+
+    # φ's first layer reads 4 inputs instead of 2 (per point, both orientations), ψ 2·S more.
+    assert hybrid - plain == 2 * (50 * 2 * 2 * 16 + 2 * 2 * N_STATISTICS * 12)
