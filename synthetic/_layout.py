@@ -136,7 +136,11 @@ def standardise(layout: Layout, a: np.ndarray) -> np.ndarray:
     """Per-pair mean 0 and standard deviation 1; a constant pair becomes all zeros."""
     mean = layout.mean(a)
     centred = a - layout.expand(mean)
-    sd = np.sqrt(layout.mean(centred * centred))
+    with np.errstate(over="ignore"):
+        sd = np.sqrt(layout.mean(centred * centred))
+    if not np.isfinite(sd).all():  # float32 squares overflow past 1.8e19 (heavy-tailed effects)
+        wide = centred.astype(np.float64)
+        sd = np.sqrt(layout.mean(wide * wide)).astype(a.dtype)
     # A (numerically, at float32 precision) constant variable has nothing to scale:
     # leave it centred at 0 rather than blow rounding errors up to unit variance.
     sd = np.where(sd > 1e-6 * (1.0 + np.abs(mean)), sd, np.inf)

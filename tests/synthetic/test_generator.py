@@ -1,4 +1,6 @@
 """make_pairs: shapes, dtypes, finiteness, standardisation, labels and kinds."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,15 @@ def test_noise_weights_set_the_noise_shapes():
         make_pairs(4, noise="gaussian", noise_weights={"gaussian": 1.0})
     with pytest.raises(ValueError, match="unknown name 'pink'"):
         make_pairs(4, noise="mix", noise_weights={"pink": 1.0})
+
+
+def test_standardise_survives_float32_overflow_of_squares():
+    from synthetic._layout import DenseLayout, standardise
+
+    layout = DenseLayout(2, 4)
+    a = np.array([[3e19, -2e19, 1e19, 0.0], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = standardise(layout, a)
+    assert np.isfinite(z).all()
+    np.testing.assert_allclose(z.std(axis=1), 1.0, rtol=1e-5)
