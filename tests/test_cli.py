@@ -160,3 +160,24 @@ def _tuebingen_directions(folder):
     """True when column 1 causes column 2, from pairmeta.txt."""
     lines = (folder / "pairmeta.txt").read_text().split("\n")
     return [line.split()[1] == "1" for line in lines if line.strip()]
+
+
+def test_ctrl_c_during_start_up_is_one_line_and_exit_130(monkeypatch, capsys):
+    import builtins
+
+    import pytest
+
+    from ncc import _entry
+
+    real_import = builtins.__import__
+
+    def interrupted_import(name, *args, **kwargs):
+        if name == "ncc.cli":
+            raise KeyboardInterrupt  # as if Ctrl-C landed while the CLI (torch, typer) was importing
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted_import)
+    with pytest.raises(SystemExit) as exc:
+        _entry.main()
+    assert exc.value.code == 130
+    assert capsys.readouterr().err == "ncc: interrupted\n"
