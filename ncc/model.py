@@ -18,6 +18,11 @@ Layout of the tensors, shared by training and scoring:
   giving a (2T, 2) input whose rows alternate orientation. Batch norm therefore always sees both
   orientations, and after φ a (2T, C) activation viewed as (T, 2C) pools both at once.
 
+Options beyond the paper (:class:`NCCConfig`): ``statistics`` (the hybrid NCC: ψ also reads the
+classic statistics of :mod:`ncc.statistics` for both orientations), ``copula`` (φ also reads each
+point's mid-ranks) and ``rounds=2`` (a second φ sees each point beside its pair's mean). All keep
+the set property and the exact antisymmetry.
+
 Every variable is standardised inside the network's entry point (:func:`standardize`), in float64,
 so training and scoring go through the same function. A constant variable has no direction: its
 score is exactly 0.5 and it is flagged.
@@ -307,9 +312,8 @@ class NCC(nn.Module):
             return self._embed(points, lengths)
         # Eval: fold batch norm once, then run φ on whole pairs in cache-sized groups (in eval no
         # statistics are shared between points, so grouping cannot change the result).
-        folded = [block.folded() for block in self.phi]
-        if self.phi2 is not None:
-            folded = (folded, [block.folded() for block in self.phi2])
+        folded = ([block.folded() for block in self.phi],
+                  [block.folded() for block in self.phi2] if self.phi2 is not None else None)
         if points.shape[0] <= self.eval_block_points:
             return self._embed(points, lengths, folded)
         if _all_equal(lengths):  # the common case: views, no Python loop over pairs
@@ -327,10 +331,11 @@ class NCC(nn.Module):
         return torch.cat(out)
 
     def _embed(self, points: torch.Tensor, lengths: torch.Tensor, folded=None) -> torch.Tensor:
+        """``folded``: None in training, else (φ's folded layers, φ₂'s or None) from :meth:`embed`."""
         # Rows alternate (x, y), (y, x), so batch norm sees both orientations in equal measure.
         mirror = points[:, _MIRROR] if points.shape[1] == 4 else points.flip(-1)  # (y, x[, rank y, rank x])
         h = torch.stack((points, mirror), dim=1).reshape(-1, points.shape[1])
-        first, second = (folded if self.phi2 is not None else (folded, None)) if folded is not None else (None, None)
+        first, second = folded if folded is not None else (None, None)
         h = _run(self.phi, h, first)
         pooled = segment_mean(h.view(points.shape[0], -1), lengths)  # (B, 2C)
         if self.phi2 is not None:

@@ -14,7 +14,7 @@ to trust which cue. For orientation "a causes b" (a, b each standardised to mean
  1    ``entropy``            m-spacing (Vasicek) entropy of a on [0, 1], m = ⌈√n / 2⌉, gaps floored at
                              1/(10 n): IGCI's entropy estimator uses H(a) − H(b) (Kraskov et al. 2004)
  2    ``log_range``          log(range(a) / sd(a)): heavy tails and outliers
- 3    ``skewness``           E[a³] (the cause is often skewed, the effect mixed towards symmetry)
+ 3    ``skewness``           E[a³]: a skewed marginal
  4    ``log_kurtosis``       log E[a⁴]
  5    ``tie_fraction``       1 − (distinct values)/n: discretised variables
  6    ``reci_log_mse``       log MSE of the cubic least-squares fit of b on a, both on [0, 1]:
@@ -25,9 +25,9 @@ to trust which cue. For orientation "a causes b" (a, b each standardised to mean
  9    ``resid_log_kurtosis`` log(E[r⁴]/E[r²]²)
 10    ``heteroscedasticity`` sd/mean of the running mean of r² (same window): conditional spread
                              that changes with a (location-scale models; QCCD's cue)
-11    ``resid_hsic``         log(1 + n·HSIC(a, r)) with a fixed 4-frequency random-Fourier-free
-                             cosine/sine feature map of width 8 per variable: residual independence,
-                             the ANM criterion (Hoyer et al., NIPS 2008), at O(n) cost
+11    ``resid_hsic``         n·HSIC(a, r) with an explicit feature map (cosine and sine at 4 fixed
+                             frequencies, 8 features per variable, so no random numbers): residual
+                             independence, the ANM criterion (Hoyer et al., NIPS 2008), at O(n) cost
 12    ``quantile_loss``      log of the mean pinball loss, τ ∈ {0.1, 0.25, 0.5, 0.75, 0.9}, of rank(b)'s
                              conditional quantiles in k = ⌊n^{1/3}⌉ equal-count bins of a, on the
                              copula (rank) scale: the cause predicts the effect's quantiles better
