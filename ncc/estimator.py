@@ -48,6 +48,10 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
     ----------
     embed_dim, embed_layers, classifier_dim, classifier_layers, dropout, batchnorm :
         architecture (:class:`ncc.NCCConfig`; paper defaults).
+    statistics, copula, rounds :
+        the options beyond the paper (:class:`ncc.NCCConfig`): the hybrid network's classic
+        statistics, copula coordinates, a second pooling round. Off by default, as in the paper;
+        the shipped model has ``statistics=True, copula=True``.
     n_members : int
         networks in the ensemble (scores averaged).
     steps, batch_size, lr, optimizer, lr_schedule, weight_decay :
@@ -67,7 +71,8 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, embed_dim: int = 100, embed_layers: int = 2, classifier_dim: int = 100,
-                 classifier_layers: int = 2, dropout: float = 0.25, batchnorm: bool = True, n_members: int = 1,
+                 classifier_layers: int = 2, dropout: float = 0.25, batchnorm: bool = True,
+                 statistics: bool = False, copula: bool = False, rounds: int = 1, n_members: int = 1,
                  steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
                  lr_schedule: str = "constant", weight_decay: float = 0.0, max_points: int = 5000,
                  n_subsamples: int = 8, device: str = "cpu", random_state=None, verbose: bool = False) -> None:
@@ -77,6 +82,9 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
         self.classifier_layers = classifier_layers
         self.dropout = dropout
         self.batchnorm = batchnorm
+        self.statistics = statistics
+        self.copula = copula
+        self.rounds = rounds
         self.n_members = n_members
         self.steps = steps
         self.batch_size = batch_size
@@ -96,7 +104,8 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
 
         return NCCConfig(embed_dim=self.embed_dim, embed_layers=self.embed_layers,
                          classifier_dim=self.classifier_dim, classifier_layers=self.classifier_layers,
-                         dropout=self.dropout, batchnorm=self.batchnorm, max_points=self.max_points,
+                         dropout=self.dropout, batchnorm=self.batchnorm, statistics=self.statistics,
+                         copula=self.copula, rounds=self.rounds, max_points=self.max_points,
                          n_subsamples=self.n_subsamples)
 
     def fit(self, X, y) -> "NCCClassifier":
@@ -133,6 +142,7 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
         c = net.config
         arch = dict(embed_dim=c.embed_dim, embed_layers=c.embed_layers, classifier_dim=c.classifier_dim,
                     classifier_layers=c.classifier_layers, dropout=c.dropout, batchnorm=c.batchnorm,
+                    statistics=c.statistics, copula=c.copula, rounds=c.rounds,
                     n_members=len(net.members), max_points=c.max_points, n_subsamples=c.n_subsamples)
         estimator = cls(**{**arch, **params})
         estimator.model_ = net

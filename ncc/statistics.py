@@ -111,7 +111,8 @@ def segment_sort(values: torch.Tensor, segs: _Segments, tie_break: Optional[torc
     """Permutation that sorts rows by ``values`` within each segment, ties by ``tie_break``.
 
     Sorting by the pair (a, b) makes the sorted sequence a function of the set of points alone,
-    so every statistic is exactly invariant to the order of the points, ties included. Segments
+    so the statistics do not depend on the order of the points, ties included (up to the rounding
+    of sums taken in input order, about 1e-15). Segments
     are sorted as rows of a (B, max n) matrix padded with +inf: many short sorts are several times
     faster than one stable sort of all T rows by (segment, value).
     """

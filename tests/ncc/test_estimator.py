@@ -141,3 +141,20 @@ def test_pretrained_wraps_a_model_file(tmp_path, monkeypatch, pairs):
     monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", missing)
     with pytest.raises(ncc.serialization.ModelFileError, match="not installed"):
         NCCClassifier.pretrained()
+
+
+def test_pretrained_keeps_the_hybrid_architecture_and_clone_refits_it():
+    from sklearn.base import clone
+
+    from ncc import NCCClassifier
+
+    est = NCCClassifier.pretrained()
+    assert est.statistics and est.copula and est.rounds == 1
+    cfg = clone(est).set_params(embed_dim=4, classifier_dim=4, steps=2, batch_size=4)._model_config()
+    assert cfg.statistics and cfg.copula  # a refit trains the same kind of network
+    rng = np.random.default_rng(0)
+    pairs = [rng.normal(size=(30, 2)) for _ in range(6)]
+    fitted = NCCClassifier(embed_dim=4, classifier_dim=4, statistics=True, copula=True, steps=2, batch_size=4,
+                           random_state=0).fit(pairs, [1, 0] * 3)
+    proba = fitted.predict_proba(pairs)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
