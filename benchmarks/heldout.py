@@ -7,7 +7,7 @@ quantised variables, hidden confounders, 50 to 2,000 points) from a seed that tr
 uses, so the table measures how well a model generalises across mechanisms.  Real benchmark
 pairs are never read here. This table was the only yardstick of the first model selection; since
 issue 7 candidates are also compared on the real development set, every comparison logged in
-benchmarks/RESULTS.md. (WIDE is the previous default generator's distribution, kept fixed so
+benchmarks/RESULTS.md. (WIDE is close to the previous default generator, kept fixed so
 that old and new figures compare.)
 """
 from __future__ import annotations
