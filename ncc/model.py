@@ -304,10 +304,16 @@ class NCC(nn.Module):
         self.head = nn.Linear(c.classifier_dim if c.classifier_layers else c.classifier_inputs, 1)
 
     # -- building blocks -----------------------------------------------------------------------
+    def prepare(self, points: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """φ's per-point inputs ((T, 2), or (T, 4) with the mid-ranks if ``copula``) and the pair
+        statistics ((B, 2, S) if ``statistics``, else None). Functions of the points alone, so an
+        ensemble computes them once for all its members."""
+        inputs = torch.cat([points, midranks(points, lengths)], 1) if self.config.copula else points
+        statistics = pair_statistics(points, lengths) if self.config.statistics else None
+        return inputs, statistics
+
     def embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Mean φ embedding of both orientations: packed standardised points → (B, 2, C)."""
-        if self.config.copula:
-            points = torch.cat([points, midranks(points, lengths)], 1)  # (T, 4): x, y, rank x, rank y
+        """Mean φ embedding of both orientations: φ's packed inputs (:meth:`prepare`) → (B, 2, C)."""
         if self.training:
             return self._embed(points, lengths)
         # Eval: fold batch norm once, then run φ on whole pairs in cache-sized groups (in eval no
@@ -350,19 +356,15 @@ class NCC(nn.Module):
         h = self.psi(embedding.reshape(-1, embedding.shape[-1]))
         return self.head(h).view(-1, 2)
 
-    def packed_logits(self, points: torch.Tensor, lengths: torch.Tensor,
-                      statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Logits of already standardised packed points.
+    def packed_logits(self, points: torch.Tensor, lengths: torch.Tensor, prepared=None) -> torch.Tensor:
+        """Logits of already standardised packed points (``prepared``: :meth:`prepare`'s output).
 
         A hybrid network appends to orientation o's embedding the statistics of o, then those of
         the other orientation, so f(y, x) sees exactly the mirror of what f(x, y) sees.
-        ``statistics`` ((B, 2, S), from :func:`ncc.statistics.pair_statistics`) lets an ensemble
-        compute them once for all members.
         """
-        embedding = self.embed(points, lengths)
-        if self.config.statistics:
-            if statistics is None:
-                statistics = pair_statistics(points, lengths)
+        inputs, statistics = prepared if prepared is not None else self.prepare(points, lengths)
+        embedding = self.embed(inputs, lengths)
+        if statistics is not None:
             statistics = statistics.to(embedding.dtype)
             embedding = torch.cat([embedding, statistics, statistics.flip(1)], -1)
         return self.classify(embedding)
@@ -380,9 +382,8 @@ class NCC(nn.Module):
         standardised, constant = standardize(packed, lengths, self.head.weight.dtype)
         return _constant_half(self.packed_scores(standardised, lengths), constant), constant
 
-    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor,
-                      statistics: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return scores_from_logits(self.packed_logits(points, lengths, statistics))
+    def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor, prepared=None) -> torch.Tensor:
+        return scores_from_logits(self.packed_logits(points, lengths, prepared))
 
     @property
     def members(self) -> Sequence["NCC"]:
@@ -408,15 +409,12 @@ class NCCEnsemble(nn.Module):
         """Logits of every member: (K, B, 2)."""
         packed, lengths = pack(points, mask)
         standardised, _ = standardize(packed, lengths, self.members[0].head.weight.dtype)
-        stats = self._statistics(standardised, lengths)
-        return torch.stack([m.packed_logits(standardised, lengths, stats) for m in self.members])
-
-    def _statistics(self, points: torch.Tensor, lengths: torch.Tensor) -> Optional[torch.Tensor]:
-        return pair_statistics(points, lengths) if self.config.statistics else None  # once for all members
+        prepared = self.members[0].prepare(standardised, lengths)  # members share one config
+        return torch.stack([m.packed_logits(standardised, lengths, prepared) for m in self.members])
 
     def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        stats = self._statistics(points, lengths)
-        return torch.stack([m.packed_scores(points, lengths, stats) for m in self.members]).mean(0)
+        prepared = self.members[0].prepare(points, lengths)  # ranks and statistics once for all members
+        return torch.stack([m.packed_scores(points, lengths, prepared) for m in self.members]).mean(0)
 
     def score(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
         packed, lengths = pack(points, mask)
