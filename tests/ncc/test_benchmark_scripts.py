@@ -140,3 +140,13 @@ def test_config_flops_count_copula_and_statistics_inputs():
 
     # φ's first layer reads 4 inputs instead of 2 (per point, both orientations), ψ 2·S more.
     assert hybrid - plain == 2 * (50 * 2 * 2 * 16 + 2 * 2 * N_STATISTICS * 12)
+
+
+def test_marginals_describe_ties_and_tails():
+    mg = _load("marginals")
+    x = np.repeat(np.arange(10.0), 10)  # 10 distinct values of 100: tie fraction 0.9
+    y = np.random.default_rng(0).normal(size=100)
+    d = mg.describe([np.c_[x, y]] * 3)
+    assert d["cause"]["tie_quantiles_10_25_50_75_90"][2] == 0.9 and d["cause"]["share_ties_above_0.5"] == 1.0
+    assert d["effect"]["share_ties_above_0.5"] == 0.0
+    assert abs(d["cause"]["median_kurtosis"] - 1.78) < 0.01  # a discrete uniform on 10 values
