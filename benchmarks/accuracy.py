@@ -92,6 +92,7 @@ def run(root: Path, methods, seed: int, n_boot: int, suites=SUITES, log=sys.stde
             suite_res["methods"][name] = {**m.as_dict(), "weighted": weighted, "seconds": timings[name],
                                           "scores": comp.scores[name].tolist()}
             suite_res["skipped"] = comp.skipped
+        if methods:  # the same kept pairs for every method (compare_methods never drops one per method)
             suite_res["pair_ids"], suite_res["truth"] = comp.pair_ids, comp.truth.tolist()
             suite_res["weights"] = comp.weights.tolist()
         results[suite] = suite_res

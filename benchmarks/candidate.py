@@ -44,6 +44,9 @@ def main(argv=None) -> int:
     from ncc.scoring import ncc_scorer
 
     torch.set_num_threads(args.threads)
+    bad = [m for m in args.models if "=" not in m or not m.split("=", 1)[0]]
+    if bad:
+        p.error(f"expected NAME=PATH, got {bad[0]!r}")
     named = dict(m.split("=", 1) for m in args.models)
     held = heldout_table(list(named.values()), args.n_pairs, 12345)
     methods = {name: ncc_scorer(ncc.load(path), random_state=args.seed) for name, path in named.items()}

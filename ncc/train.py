@@ -56,7 +56,7 @@ __all__ = [
 #: Generator options of the default ``ncc train`` run (any ``synthetic.make_config`` option).
 #: The paper's spline-only recipe does not generalise (it scores below chance on sigmoid and nn
 #: mechanisms, see benchmarks/heldout.py), so the default draws from every family and cause. The
-#: weights make the synthetic marginals look like real ones (benchmarks/RESULTS.md, "generator"):
+#: weights make the synthetic marginals look like real ones (benchmarks/RESULTS.md, "Stats-only probes"):
 #: in real pairs about half of all variables are discretised (tie fraction > 0.5), causes are not
 #: heavier-tailed than effects, and effects carry heavy-tailed, heteroscedastic noise and outliers.
 DEFAULT_GENERATOR: dict = {

@@ -25,7 +25,8 @@ How a pair is made:
    pairs (exactly half; the odd one out by a coin flip) are swapped, with the label 0.
    "No link" pairs are swapped with probability 1/2 and keep the label -1.
 6. With ``outlier_prob``, a pair's effect gets gross errors: a fraction U[0.5%, 5%] of its
-   points moves by ±(2 + 2 Exp(1)) · U[1, 2] sd (after step 5's standardisation, before the swap).
+   points moves by ±(2 + 2 Exp(1)) · U[1, 2] sd (applied to the standardised effect before the
+   columns are swapped, then standardised again).
 7. Each output column is, with probability ``quantize_prob``, rounded to a coarse grid
    (and standardised again).
 

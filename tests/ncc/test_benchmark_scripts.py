@@ -44,18 +44,21 @@ def test_randomise_orientation_flips_truth_in_step(tmp_path):
     assert [r.truth for r in again] == [r.truth for r in out]
 
 
+def _baselines_run(tmp_path, capsys, suites: str, baselines: str, n_boot: int = 100):
+    """accuracy.py --no-ncc on the suites already written under tmp_path/data: (stdout, JSON report)."""
+    out = tmp_path / "r.json"
+    rc = _load("accuracy").main([str(tmp_path / "data"), "--no-ncc", "--suites", suites, "--baselines", baselines,
+                                 "--n-boot", str(n_boot), "--json", str(out)])
+    assert rc == 0
+    return capsys.readouterr().out, json.loads(out.read_text())
+
+
 def test_accuracy_script_baselines_only(tmp_path, capsys):
-    acc = _load("accuracy")
     pairs, truths = _suite()
     write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
     write_anls(tmp_path / "data" / "AN", pairs, truths)
-    out = tmp_path / "r.json"
-    rc = acc.main([str(tmp_path / "data"), "--no-ncc", "--suites", "SIM,AN", "--baselines", "IGCI,RECI",
-                   "--n-boot", "100", "--json", str(out)])
-    assert rc == 0
-    text = capsys.readouterr().out
+    text, report = _baselines_run(tmp_path, capsys, "SIM,AN", "IGCI,RECI")
     assert "| SIM |" in text and "| AN |" in text and "**mean**" in text
-    report = json.loads(out.read_text())
     assert report["methods"] == ["IGCI", "RECI"]
     assert report["results"]["SIM"]["methods"]["IGCI"]["accuracy"] >= 0.8  # easy monotone pairs
 
@@ -102,17 +105,12 @@ def test_accuracy_script_with_several_models(tmp_path, capsys):
 
 
 def test_accuracy_script_reports_tuebingen_weighted_and_apart(tmp_path, capsys):
-    acc = _load("accuracy")
     pairs, truths = _suite(k=8)
     write_tuebingen(tmp_path / "data" / "tuebingen", pairs, truths, weights=[0.5, 0.5, 1, 1, 1, 1, 0.25, 0.25])
     write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
-    out = tmp_path / "r.json"
-    rc = acc.main([str(tmp_path / "data"), "--no-ncc", "--suites", "SIM,tuebingen", "--baselines", "IGCI",
-                   "--n-boot", "50", "--json", str(out)])
-    assert rc == 0
-    text = capsys.readouterr().out
+    text, report = _baselines_run(tmp_path, capsys, "SIM,tuebingen", "IGCI", n_boot=50)
     assert "tuebingen (8 pairs" in text and "| IGCI |" in text and "95% CI" in text
-    report = json.loads(out.read_text())
+    assert len(report["results"]["tuebingen"]["pair_ids"]) == 8
     assert report["results"]["tuebingen"]["methods"]["IGCI"]["weighted"]
     assert list(report["summary"]["IGCI"]) and "| tuebingen |" not in text.split("Simulated suites")[1]
 
