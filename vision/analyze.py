@@ -21,11 +21,17 @@ import numpy as np
 
 from ncc._version import __version__
 from vision.annotations import Dataset
+from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
+from vision.controls import marginal_matched, permutation_control, quality_mask, zero_fraction
 from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
 from vision.store import FeatureStore
 
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
+
+#: Below this max |causal + anticausal - 1| the scorer is treated as antisymmetric, and the
+#: permutation control scores one orientation per pair (half the cost).
+ANTISYMMETRY_TOLERANCE = 1e-5
 
 NCC_SAMPLE_NOTE = ("NCC and correlation use one sample per (category, feature) over all analysed images "
                    "(every decoded image of the features folder), as in the paper; ratios use the images "
@@ -42,6 +48,13 @@ class AnalysisConfig:
     ncc_max_points_per_call: int = 20_000_000  # memory budget of one score_pairs call (points)
     examples: int = 4  # images in the example-interventions figure (0: no figure)
     figures: bool = True
+    # A class variable that barely predicts its category is close to noise: such categories are
+    # reported but left out of the overall tests (set 0 to keep them).
+    min_auc: float = 0.75
+    min_positives: int = 20  # fewer positive images than this: left out of the overall tests too
+    permutations: int = 100  # R shuffles of the class variable for the permutation control (0: none)
+    permutation_max_images: int = 2000  # the permutation control scores one seeded subsample of this many images
+    bootstrap: int = 1000  # resamples of images for the per-category confidence intervals (0: none)
 
     def __post_init__(self) -> None:
         if self.classifier not in ("mlp", "logreg"):
@@ -50,6 +63,13 @@ class AnalysisConfig:
             raise ValueError(f"top percent must be in (0, 100], got {self.top_percent}")
         if self.folds < 2:
             raise ValueError(f"folds must be >= 2, got {self.folds}")
+        for name in ("min_positives", "permutations", "bootstrap"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
+        if self.permutation_max_images < 2:
+            raise ValueError(f"permutation max images must be >= 2, got {self.permutation_max_images}")
+        if not 0 <= self.min_auc <= 1:
+            raise ValueError(f"min AUC must be in [0, 1], got {self.min_auc}")
 
 
 @dataclass
@@ -210,18 +230,92 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
 
     has_images = feats.ratios.n_images > 0
     cmp_usable = usable & has_images
+    Y = feats.labels()
+    in_test, left_out = quality_mask(cats, cmp_usable, clf_info["auc_on_analysed_images"], Y.sum(axis=0),
+                                     cfg.min_auc, cfg.min_positives)
     results = {
-        "ncc": compare_categories(cats, anticausal, causal, object_ratio, context_ratio, cfg.top_percent, cmp_usable),
+        "ncc": compare_categories(cats, anticausal, causal, object_ratio, context_ratio, cfg.top_percent,
+                                  cmp_usable, in_test),
         # Control: correlation in NCC's place. NCC's top causal features are its bottom anticausal
         # ones (the score is antisymmetric), so the control compares top-q% by rho with bottom-q% by rho.
-        "correlation": compare_categories(cats, rho, -rho, object_ratio, context_ratio, cfg.top_percent, cmp_usable),
+        "correlation": compare_categories(cats, rho, -rho, object_ratio, context_ratio, cfg.top_percent,
+                                          cmp_usable, in_test),
         "abs_correlation": compare_categories(cats, np.abs(rho), -np.abs(rho), object_ratio, context_ratio,
-                                              cfg.top_percent, cmp_usable),
+                                              cfg.top_percent, cmp_usable, in_test),
     }
     both = np.isfinite(causal) & np.isfinite(anticausal)
     antisym = float(np.max(np.abs(causal[both] + anticausal[both] - 1))) if both.any() else None
+    marginals = {"zero_fraction": zero_fraction(F), "mean_activation": F.mean(axis=0)}
+    results["marginal_matched"] = marginal_matched(
+        cats, results["ncc"]["per_category"], np.column_stack(list(marginals.values())),
+        object_ratio, context_ratio, in_test)
+    permutation = None
+    if cfg.permutations > 0:
+        permutation = permutation_control(
+            F, C, ncc_scorer, categories=cats, in_test=in_test, features_ok=features_ok,
+            object_ratio=object_ratio, context_ratio=context_ratio, top_percent=cfg.top_percent,
+            n_permutations=cfg.permutations, seed=cfg.seed, max_images=cfg.permutation_max_images,
+            antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
+            max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+    if cfg.bootstrap > 0:
+        store = FeatureStore(features_dir)
+        for c, ci in category_intervals(store.iter_chunks(), results["ncc"]["per_category"], cats,
+                                        cfg.bootstrap, cfg.seed).items():
+            results["ncc"]["per_category"][c]["ci"] = ci
 
-    Y = feats.labels()
+    warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
+    if not cmp_usable.any():
+        warnings.append("no category has a class variable that varies over the analysed images, so there are no "
+                        "NCC scores and no sign tests; only the object/context ratios are reported")
+    if left_out:
+        warnings.append(f"{len(left_out)} of {int(cmp_usable.sum())} scored categories are left out of the overall "
+                        f"tests because their class variable is weak (ROC AUC < {cfg.min_auc:g} or fewer than "
+                        f"{cfg.min_positives} positives): {', '.join(left_out)}")
+    report = {
+        "title": "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)",
+        "warnings": warnings,
+        "version": __version__,
+        "seed": cfg.seed,
+        "config": asdict(cfg),
+        "features_dir": str(Path(features_dir).resolve()),
+        "extraction": feats.manifest["config"],
+        "backbone": feats.manifest.get("backbone"),
+        "ncc_model": ncc_model_identity(ncc_model, scorer),
+        "images": _images_info(feats),
+        "samples": NCC_SAMPLE_NOTE,
+        "n_features": int(F.shape[1]),
+        "n_constant_features": int((~features_ok).sum()),
+        "classifier": clf_info,
+        "ncc_calls": n_calls,
+        "antisymmetry_max_abs_deviation": antisym,
+        "categories": _categories_info(feats, cats, usable, has_images, in_test, left_out, clf_info, Y,
+                                       object_ratio, context_ratio),
+        "results": results,
+        "tests": overall_tests(results, permutation),
+        "seconds": None,
+    }
+    report["verdict"] = verdict(report)
+    arrays = {"causal": causal, "anticausal": anticausal, "object_ratio": object_ratio,
+              "context_ratio": context_ratio, "correlation": rho, **marginals}
+    report["seconds"] = round(time.perf_counter() - t0, 3)
+    write_outputs(out_dir, report, cats, arrays, feats, cfg)
+    return report
+
+
+def _images_info(feats: LoadedFeatures) -> dict:
+    return {
+        "n_in_dataset": len(feats.dataset.images),
+        "n_analysed": int(len(feats.image_index)),
+        "n_background": int(sum(not feats.dataset.images[i].boxes for i in feats.image_index)),
+        "n_without_selected_categories_in_annotations": feats.dataset.n_without_selected,
+        "n_zero_area_boxes_skipped": feats.dataset.n_zero_area_boxes,
+        "skipped": feats.dataset.skipped + feats.failed,
+        "annotation_files": feats.dataset.annotation_files,
+    }
+
+
+def _categories_info(feats, cats, usable, has_images, in_test, left_out, clf_info, Y, object_ratio,
+                     context_ratio) -> dict:
     per_category = {}
     for k, c in enumerate(cats):
         reason = None
@@ -236,49 +330,69 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
         per_category[c] = {
             "n_images_with_category": int(feats.ratios.n_images[k]),
             "n_positive_labels": int(Y[:, k].sum()),
-            "scored": bool(cmp_usable[k]), "reason": reason,
+            "class_variable_auc": clf_info["auc_on_analysed_images"].get(c),
+            "scored": bool(usable[k] and has_images[k]), "reason": reason,
+            "in_overall_test": bool(in_test[k]), "left_out_of_overall_test": left_out.get(c),
             "mean_object_ratio_all_features": _nanmean(object_ratio[k]),
             "mean_context_ratio_all_features": _nanmean(context_ratio[k]),
         }
+    return per_category
 
-    warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
-    if not cmp_usable.any():
-        warnings.append("no category has a class variable that varies over the analysed images, so there are no "
-                        "NCC scores and no sign tests; only the object/context ratios are reported")
-    report = {
-        "title": "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)",
-        "warnings": warnings,
-        "version": __version__,
-        "seed": cfg.seed,
-        "config": asdict(cfg),
-        "features_dir": str(Path(features_dir).resolve()),
-        "extraction": feats.manifest["config"],
-        "backbone": feats.manifest.get("backbone"),
-        "ncc_model": ncc_model_identity(ncc_model, scorer),
-        "images": {
-            "n_in_dataset": len(feats.dataset.images),
-            "n_analysed": int(len(feats.image_index)),
-            "n_background": int(sum(not feats.dataset.images[i].boxes for i in feats.image_index)),
-            "n_without_selected_categories_in_annotations": feats.dataset.n_without_selected,
-            "n_zero_area_boxes_skipped": feats.dataset.n_zero_area_boxes,
-            "skipped": feats.dataset.skipped + feats.failed,
-            "annotation_files": feats.dataset.annotation_files,
-        },
-        "samples": NCC_SAMPLE_NOTE,
-        "n_features": int(F.shape[1]),
-        "n_constant_features": int((~features_ok).sum()),
-        "classifier": clf_info,
-        "ncc_calls": n_calls,
-        "antisymmetry_max_abs_deviation": antisym,
-        "categories": per_category,
-        "results": results,
-        "seconds": None,
-    }
-    arrays = {"causal": causal, "anticausal": anticausal, "object_ratio": object_ratio,
-              "context_ratio": context_ratio, "correlation": rho}
-    report["seconds"] = round(time.perf_counter() - t0, 3)
-    write_outputs(out_dir, report, cats, arrays, feats, cfg)
-    return report
+
+def overall_tests(results: dict, permutation: dict | None) -> dict:
+    """The headline tests: NCC's sign test beside the permutation and marginal-matched controls."""
+    tests: dict = {}
+    for ratio in ("object", "context"):
+        sign = results["ncc"][ratio]
+        entry = {"n_categories": sign["n_categories"], "n_anticausal_greater": sign["n_anticausal_greater"],
+                 "sign_test_p": sign["p_value"],
+                 "marginal_matched_n_greater": results["marginal_matched"][ratio]["n_anticausal_greater"],
+                 "marginal_matched_sign_test_p": results["marginal_matched"][ratio]["p_value"],
+                 "permutation_p": None, "permutation_p_greater": None}
+        if permutation and "ncc" in permutation:
+            perm = permutation["ncc"][ratio]
+            entry.update(permutation_p=perm["p"], permutation_p_greater=perm["p_greater"],
+                         permutation_null_mean=perm["null_mean"], permutation_null_counts=perm["null_counts"])
+            for control in ("correlation", "abs_correlation"):
+                entry[f"{control}_permutation_p"] = permutation[control][ratio]["p"]
+        tests[f"{ratio}_ratio"] = entry
+    tests["permutation"] = ({k: v for k, v in permutation.items() if k not in ("ncc", "correlation", "abs_correlation")}
+                            if permutation else None)
+    return tests
+
+
+def verdict(report: dict) -> str:
+    """One sentence on what the tests allow a reader to conclude."""
+    tests = report["tests"]
+    n = tests["object_ratio"]["n_categories"]
+    head = ("Pipeline test only (random backbone weights): " if any("RANDOM" in w for w in report["warnings"])
+            else "")
+    if n == 0:
+        return head + ("no category passes the class-variable quality bar, so there is no overall test "
+                       "(see the per-category class-variable AUCs; lower --min-auc to test anyway)")
+    parts = []
+    for ratio in ("object", "context"):
+        t = tests[f"{ratio}_ratio"]
+        p = t["permutation_p"]
+        if p is None:
+            parts.append(f"{ratio} ratio: {t['n_anticausal_greater']} of {n} categories, sign test p = "
+                         f"{_fmt_p(t['sign_test_p'])}, no permutation control (the sign test assumes independent "
+                         "categories)")
+            continue
+        mean = t["permutation_null_mean"]
+        if p < 0.05 and t["n_anticausal_greater"] > mean:
+            word = "top-anticausal features exceed top-causal ones more often than under shuffled class variables"
+        elif p < 0.05:
+            word = "top-anticausal features exceed top-causal ones less often than under shuffled class variables"
+        else:
+            word = "no evidence: shuffled class variables give counts like these"
+        parts.append(f"{ratio} ratio {t['n_anticausal_greater']} of {n} (shuffled: {mean:.1f} on average; "
+                     f"permutation p = {_fmt_p(p)}): {word}")
+    return head + "; ".join(parts) + "."
+
+
+def _fmt_p(p: float | None) -> str:
+    return "n/a" if p is None else f"{p:.3g}"
 
 
 def _nanmean(v: np.ndarray) -> float | None:

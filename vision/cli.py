@@ -62,6 +62,11 @@ MaxIter = Annotated[int, typer.Option("--classifier-max-iter", min=1, help="Trai
 TopPercent = Annotated[float, typer.Option("--top-percent", min=0.0, max=100.0, help="q: compare the top q% features by each score (paper: 1).")]
 Examples = Annotated[int, typer.Option("--examples", min=0, help="Images in the example-interventions figure (0: none).")]
 NoFigures = Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")]
+MinAuc = Annotated[float, typer.Option("--min-auc", min=0.0, max=1.0, help="Categories whose cross-fitted class-variable ROC AUC is below this are reported but left out of the overall tests (0: keep all).")]
+MinPositives = Annotated[int, typer.Option("--min-positives", min=0, help="Categories with fewer positive images are left out of the overall tests too.")]
+Permutations = Annotated[int, typer.Option("--permutations", min=0, help="R shuffles of the class variable for the permutation control (0: none; costs R times the NCC scoring, one orientation per pair).")]
+PermutationImages = Annotated[int, typer.Option("--permutation-max-images", min=2, help="The permutation control scores one seeded subsample of at most this many images (observed and shuffled alike).")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", min=0, help="Image resamples for the per-category 95% intervals (0: none).")]
 NccPoints = Annotated[int, typer.Option("--ncc-batch-points", min=1000, help="Memory budget of one score_pairs call, in points: all (category, feature) pairs go in one call unless they exceed it (not a subsampling setting).")]
 
 
@@ -125,15 +130,23 @@ def _check_ncc_model(ncc_model: Optional[Path]) -> None:
         fail(f"no shipped NCC model at {DEFAULT_MODEL_PATH}; pass --ncc-model PATH (train one with `ncc train`)")
 
 
-def _do_analyze(features, out, ncc_model, classifier, folds, max_iter, top_percent, seed, examples, no_figures,
-                ncc_points, quiet, train_features=None) -> dict:
-    from vision.analyze import AnalysisConfig, analyze
+def _analysis_config(classifier: Classifier, **fields):
+    """The analysis settings of a command; a bad combination is a one-line error."""
+    from vision.analyze import AnalysisConfig
+
+    fields["figures"] = not fields.pop("no_figures")
+    fields["ncc_max_points_per_call"] = fields.pop("ncc_points")
+    try:
+        return AnalysisConfig(classifier=classifier.value, **fields)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _do_analyze(features, out, ncc_model, cfg, quiet, train_features=None) -> dict:
+    from vision.analyze import analyze
 
     _check_ncc_model(ncc_model)
     try:
-        cfg = AnalysisConfig(classifier=classifier.value, folds=folds, classifier_max_iter=max_iter,
-                             top_percent=top_percent, seed=seed, ncc_max_points_per_call=ncc_points,
-                             examples=examples, figures=not no_figures)
         report = analyze(features, out, cfg, ncc_model=str(ncc_model) if ncc_model else None,
                          train_features=train_features, progress=not quiet)
     except _errors() as exc:
@@ -148,6 +161,7 @@ def _do_analyze(features, out, ncc_model, classifier, folds, max_iter, top_perce
     typer.echo(f"categories with top-anticausal > top-causal: object ratio {o['n_anticausal_greater']}/{o['n_categories']} "
                f"(sign test p={p(o['p_value'])}), context ratio {c['n_anticausal_greater']}/{c['n_categories']} "
                f"(p={p(c['p_value'])})")
+    typer.echo(f"verdict: {report['verdict']}")
     unscored = [k for k, v in report["categories"].items() if not v["scored"]]
     if unscored:
         typer.echo(f"not scored: {', '.join(unscored)} ({report['categories'][unscored[0]]['reason']})", err=True)
@@ -201,11 +215,19 @@ def analyze(
     examples: Examples = 4,
     no_figures: NoFigures = False,
     ncc_batch_points: NccPoints = 20_000_000,
+    min_auc: MinAuc = 0.75,
+    min_positives: MinPositives = 20,
+    permutations: Permutations = 100,
+    permutation_max_images: PermutationImages = 2000,
+    bootstrap: Bootstrap = 1000,
     quiet: Quiet = False,
 ) -> None:
-    """Score every (category, feature) with NCC, compare top causal vs top anticausal features, write the report."""
-    _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
-                no_figures, ncc_batch_points, quiet, train_features=train_features)
+    """Score every (category, feature) with NCC, compare top causal vs top anticausal features, run the controls, write the report."""
+    cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
+                           seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
+                           min_auc=min_auc, min_positives=min_positives, permutations=permutations,
+                           permutation_max_images=permutation_max_images, bootstrap=bootstrap)
+    _do_analyze(features, out, ncc_model, cfg, quiet, train_features=train_features)
 
 
 @app.command()
@@ -239,9 +261,18 @@ def run(
     examples: Examples = 4,
     no_figures: NoFigures = False,
     ncc_batch_points: NccPoints = 20_000_000,
+    min_auc: MinAuc = 0.75,
+    min_positives: MinPositives = 20,
+    permutations: Permutations = 100,
+    permutation_max_images: PermutationImages = 2000,
+    bootstrap: Bootstrap = 1000,
     quiet: Quiet = False,
 ) -> None:
     """Extract then analyse: the whole image experiment in one command."""
+    cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
+                           seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
+                           min_auc=min_auc, min_positives=min_positives, permutations=permutations,
+                           permutation_max_images=permutation_max_images, bootstrap=bootstrap)
     _check_ncc_model(ncc_model)
     _warn_random(weights, random_init)
     features = features or out / "features"
@@ -255,5 +286,4 @@ def run(
         _do_extract(train_images, train_annotations, train_features, "all", None, fmt, True, arch,
                     weights, random_init, resize, crop, batch_size, workers, device, chunk_size, "1/1", seed, None,
                     quiet, versions="original")
-    _do_analyze(features, out, ncc_model, classifier, folds, classifier_max_iter, top_percent, seed, examples,
-                no_figures, ncc_batch_points, quiet, train_features=train_features)
+    _do_analyze(features, out, ncc_model, cfg, quiet, train_features=train_features)

@@ -10,7 +10,8 @@ from tests.vision.fixtures import make_coco, make_voc, voc_xml
 
 runner = CliRunner()
 FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
-FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2"]
+FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0", "--min-positives", "0",
+                 "--permutations", "5", "--bootstrap", "50"]
 
 
 def _invoke(args):
@@ -33,7 +34,8 @@ def test_run_end_to_end(tmp_path, tiny_ncc_model):
                  "ratios_by_category.png", "examples.png"):
         assert (out / name).is_file(), name
     rows = _read_csv(out / "feature_scores.csv")
-    assert list(rows[0]) == ["category", "feature", "causal", "anticausal", "object_ratio", "context_ratio"]
+    assert list(rows[0]) == ["category", "feature", "causal", "anticausal", "object_ratio", "context_ratio",
+                             "zero_fraction", "mean_activation", "objectness"]
     assert len(rows) == 3 * 512 and {r["category"] for r in rows} == {"aeroplane", "dog", "person"}
     assert [int(r["feature"]) for r in rows[:3]] == [0, 1, 2]
     report = json.loads((out / "report.json").read_text())
