@@ -24,6 +24,7 @@ from vision.annotations import Dataset
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
 from vision.controls import marginal_matched, permutation_control, quality_mask, zero_fraction
+from vision.objectness import box_mass_objectness, objectness_summary
 from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
 from vision.store import FeatureStore
 
@@ -257,8 +258,9 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
             n_permutations=cfg.permutations, seed=cfg.seed, max_images=cfg.permutation_max_images,
             antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
             max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+    store = FeatureStore(features_dir)
+    box_mass = box_mass_objectness(store.iter_chunks(), len(cats), F.shape[1])
     if cfg.bootstrap > 0:
-        store = FeatureStore(features_dir)
         for c, ci in category_intervals(store.iter_chunks(), results["ncc"]["per_category"], cats,
                                         cfg.bootstrap, cfg.seed).items():
             results["ncc"]["per_category"][c]["ci"] = ci
@@ -292,11 +294,15 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
                                        object_ratio, context_ratio),
         "results": results,
         "tests": overall_tests(results, permutation),
+        "objectness": None,
         "seconds": None,
     }
     report["verdict"] = verdict(report)
     arrays = {"causal": causal, "anticausal": anticausal, "object_ratio": object_ratio,
               "context_ratio": context_ratio, "correlation": rho, **marginals}
+    if box_mass is not None:
+        arrays["objectness"] = box_mass["objectness"]
+    report["objectness"] = objectness_summary(box_mass, cats, arrays, cmp_usable)
     report["seconds"] = round(time.perf_counter() - t0, 3)
     write_outputs(out_dir, report, cats, arrays, feats, cfg)
     return report

@@ -112,7 +112,7 @@ def quality_mask(categories: Sequence[str], scored: np.ndarray, auc: dict, n_pos
         if int(n_positive[k]) < min_positives:
             left_out[c] = f"{int(n_positive[k])} positive images (< {min_positives})"
         elif a is None or a < min_auc:
-            left_out[c] = f"class-variable ROC AUC {'n/a' if a is None else f'{a:.2f}'} (< {min_auc:g})"
+            left_out[c] = f"class-variable ROC AUC {'n/a' if a is None else f'{a:.3f}'} (< {min_auc:g})"
         if c in left_out:
             keep[k] = False
     return keep, left_out

@@ -50,7 +50,7 @@ def test_quality_mask_leaves_out_weak_and_rare_categories_with_reasons():
     keep, out = quality_mask(["a", "b", "c", "d"], np.array([True, True, True, False]),
                              {"a": 0.9, "b": 0.6, "c": 0.95}, np.array([30, 40, 5, 50]), 0.75, 20)
     assert keep.tolist() == [True, False, False, False]
-    assert "AUC 0.60" in out["b"] and "5 positive images" in out["c"] and "d" not in out
+    assert "AUC 0.600" in out["b"] and "5 positive images" in out["c"] and "d" not in out
     keep, out = quality_mask(["a", "b"], np.array([True, True]), {"a": 0.5}, np.array([3, 3]), 0.0, 0)
     assert keep.tolist() == [True, False] and "n/a" in out["b"]  # no AUC at all is never "good"
 
