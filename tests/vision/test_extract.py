@@ -70,7 +70,7 @@ def test_features_match_an_independent_recomputation(tmp_path, resnet18_random):
         rec = ds.images[i]
         for p in np.flatnonzero(chunk["pair_image"] == i):
             cat = ds.categories[chunk["pair_category"][p]]
-            ref = _reference(resnet18_random.model, rec.path, rec.boxes[cat], SIZE)
+            ref = _reference(resnet18_random.features, rec.path, rec.boxes[cat], SIZE)
             got = np.stack([chunk["original"][row], chunk["context_only"][p], chunk["object_only"][p]])
             # PIL and torch antialiased resizes differ by at most one grey level on a few pixels
             assert np.allclose(got, ref, rtol=0, atol=2e-2 * np.abs(ref).max())
