@@ -178,8 +178,9 @@ class FeatureStore:
         if manifest_path.exists():
             old = read_json(manifest_path)
             if old.get("fingerprint") != fp:
+                as_json = json.loads(json.dumps(config))  # tuples read back as lists: compare like that
                 diff = [k for k in sorted(set(config) | set(old.get("config", {})))
-                        if config.get(k) != old.get("config", {}).get(k) and k != "map_shape"]
+                        if as_json.get(k) != old.get("config", {}).get(k) and k != "map_shape"]
                 what = f"settings differ: {', '.join(diff)}" if diff else "the dataset differs"
                 raise StoreError(f"{self.root}: holds features made differently ({what}); use another features folder")
             return old
