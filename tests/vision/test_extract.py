@@ -254,7 +254,6 @@ def test_damaged_features_folder_names_the_file(tmp_path, resnet18_random, damag
 def _cell_coverage_by_geometry(span, width, height, size, cells):
     """Share of each map cell inside the box, from the resize/crop geometry alone (no resampling)."""
     r0, r1, c0, c1 = span
-    short = min(width, height)
     new_w, new_h = (size, int(size * height / width)) if width <= height else (int(size * width / height), size)
     sx, sy = new_w / width, new_h / height
     left, top = int(round((new_w - size) / 2)), int(round((new_h - size) / 2))
@@ -266,7 +265,6 @@ def _cell_coverage_by_geometry(span, width, height, size, cells):
             h = max(0.0, min(y1, (i + 1) * cell) - max(y0, i * cell))
             w = max(0.0, min(x1, (j + 1) * cell) - max(x0, j * cell))
             out[i, j] = h * w / cell ** 2
-    del short
     return out
 
 
