@@ -21,6 +21,9 @@ _LAZY = {
     "AnalysisConfig": "vision.analyze",
     "load_dataset": "vision.annotations",
     "build_backbone": "vision.backbones",
+    "load_backbone": "vision.backbones",
+    "from_module": "vision.backbones",
+    "Preprocessing": "vision.preprocess",
 }
 
 __all__ = list(_LAZY)
