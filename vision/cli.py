@@ -170,7 +170,7 @@ def _check_ncc_model(ncc_model: Optional[Path]) -> None:
 
 def _analysis_config(classifier: Classifier, **fields):
     """The analysis settings of a command; a bad combination is a one-line error."""
-    from vision.analyze import AnalysisConfig
+    from vision.analysis import AnalysisConfig
 
     fields["figures"] = not fields.pop("no_figures")
     fields["ncc_max_points_per_call"] = fields.pop("ncc_points")
@@ -181,7 +181,7 @@ def _analysis_config(classifier: Classifier, **fields):
 
 
 def _do_analyze(features, out, ncc_model, cfg, quiet, train_features=None) -> dict:
-    from vision.analyze import analyze
+    from vision.analysis import analyze
 
     _check_ncc_model(ncc_model)
     try:

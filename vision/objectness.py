@@ -19,6 +19,7 @@ import numpy as np
 
 MAP = "original_map"  # (n, C, h, w) float16, aligned with image_index
 COVERAGE = "pair_box_coverage"  # (m, h, w) float16, aligned with pair_image / pair_category
+OBJECTNESS_KEYS = ("image_index", "pair_image", "pair_category", MAP, COVERAGE)
 
 
 def box_mass_objectness(chunks: Iterable[dict], n_categories: int, dim: int) -> dict | None:

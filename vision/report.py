@@ -246,10 +246,11 @@ def write_outputs(out_dir, report: dict, categories: list[str], arrays: dict[str
         figures.ratio_figure(out / "ratios_by_category.png", report, arrays)
         outputs.append("ratios_by_category.png")
         if "objectness" in arrays:
+            from vision.objectness import MAP
             from vision.store import FeatureStore
 
             outputs += figures.feature_maps_figures(out, report, arrays, feats,
-                                                    FeatureStore(report["features_dir"]).iter_chunks())
+                                                    FeatureStore(report["features_dir"]).iter_chunks(("image_index", MAP)))
         if cfg.examples > 0:
             note = figures.examples_figure(out / "examples.png", feats, cfg.examples, cfg.seed)
             if note:

@@ -181,7 +181,7 @@ def _trivial_scorer(pairs):
 def test_backbones_end_to_end(tmp_path, arch, extra, dim, map_shape):
     if arch.startswith("timm:"):
         pytest.importorskip("timm")
-    from vision.analyze import analyze  # (vision.analyze is the submodule once the CLI has imported it)
+    from vision.analysis import analyze
 
     img, ann = make_coco(tmp_path / "ds", n_images=8)
     feats = tmp_path / "feats"

@@ -9,7 +9,7 @@ from PIL import Image
 from torch import nn
 
 from tests.vision.fixtures import make_coco
-from vision.analyze import load_features
+from vision.analysis import load_features
 from vision.annotations import load_dataset
 from vision.extract import extract_features
 from vision.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing, normalize, resize_and_crop

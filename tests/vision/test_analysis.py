@@ -9,7 +9,7 @@ import pytest
 
 from tests.vision.fixtures import make_coco
 from tests.vision.test_controls import sparsity_scorer
-from vision.analyze import analyze, load_features
+from vision.analysis import analyze, load_features
 from vision.controls import zero_fraction
 from vision.extract import extract_features
 
@@ -86,3 +86,10 @@ def test_feature_scores_have_marginal_columns(features, tmp_path):
 def test_bad_control_settings_are_refused_by_name(features, tmp_path, field, value):
     with pytest.raises(ValueError, match=field.replace("_", " ").split()[0]):
         analyze(features, tmp_path, scorer=sparsity_scorer, **{field: value}, **FAST)
+
+
+def test_the_package_level_analyze_stays_the_function_after_its_module_is_imported():
+    import vision
+    import vision.analysis  # noqa: F401 - a submodule named vision.analyze once shadowed the function
+
+    assert callable(vision.analyze) and vision.analyze.__module__ == "vision.analysis"

@@ -24,7 +24,7 @@ from vision.annotations import Dataset
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
 from vision.controls import marginal_matched, permutation_control, quality_mask, zero_fraction
-from vision.objectness import box_mass_objectness, objectness_summary
+from vision.objectness import OBJECTNESS_KEYS, box_mass_objectness, objectness_summary
 from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
 from vision.store import FeatureStore
 
@@ -33,6 +33,9 @@ Scorer = Callable[[list[np.ndarray]], np.ndarray]
 #: Below this max |causal + anticausal - 1| the scorer is treated as antisymmetric, and the
 #: permutation control scores one orientation per pair (half the cost).
 ANTISYMMETRY_TOLERANCE = 1e-5
+
+#: Chunk arrays the ratios and the bootstrap read (the activation maps are read only for objectness).
+FEATURE_KEYS = ("image_index", "original", "pair_image", "pair_category", "context_only", "object_only")
 
 NCC_SAMPLE_NOTE = ("NCC and correlation use one sample per (category, feature) over all analysed images "
                    "(every decoded image of the features folder), as in the paper; ratios use the images "
@@ -96,7 +99,7 @@ def load_features(features_dir: str | os.PathLike, with_ratios: bool = True) -> 
     dim = int(manifest["config"]["feature_dim"])
     acc = RatioAccumulator(len(dataset.categories), dim)
     idx, orig = [], []
-    for chunk in store.iter_chunks():
+    for chunk in store.iter_chunks(FEATURE_KEYS):
         idx.append(chunk["image_index"])
         orig.append(chunk["original"])
         if with_ratios:
@@ -259,9 +262,9 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
             antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
             max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
     store = FeatureStore(features_dir)
-    box_mass = box_mass_objectness(store.iter_chunks(), len(cats), F.shape[1])
+    box_mass = box_mass_objectness(store.iter_chunks(OBJECTNESS_KEYS), len(cats), F.shape[1])
     if cfg.bootstrap > 0:
-        for c, ci in category_intervals(store.iter_chunks(), results["ncc"]["per_category"], cats,
+        for c, ci in category_intervals(store.iter_chunks(FEATURE_KEYS), results["ncc"]["per_category"], cats,
                                         cfg.bootstrap, cfg.seed).items():
             results["ncc"]["per_category"][c]["ci"] = ci
 
