@@ -23,7 +23,8 @@ from ncc._version import __version__
 from vision.annotations import Dataset
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
-from vision.controls import marginal_matched, permutation_control, quality_mask, zero_fraction
+from vision.controls import (marginal_matched, permutation_control, quality_mask, refit_replicates,
+                             shuffled_class_replicates, subsample_rows, zero_fraction)
 from vision.objectness import OBJECTNESS_KEYS, box_mass_objectness, objectness_summary
 from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
 from vision.store import FeatureStore
@@ -57,7 +58,10 @@ class AnalysisConfig:
     min_auc: float = 0.75
     min_positives: int = 20  # fewer positive images than this: left out of the overall tests too
     permutations: int = 100  # R shuffles of the class variable for the permutation control (0: none)
-    permutation_max_images: int = 2000  # the permutation control scores one seeded subsample of this many images
+    permutation_max_images: int = 2000  # the permutation controls score one seeded subsample of this many images
+    # R refits of the class-variable classifier on shuffled labels (0: none): the stricter null, as
+    # c stays a function of the features; costs R classifier fits on top of R NCC scorings.
+    label_permutations: int = 0
     bootstrap: int = 1000  # resamples of images for the per-category confidence intervals (0: none)
 
     def __post_init__(self) -> None:
@@ -67,7 +71,7 @@ class AnalysisConfig:
             raise ValueError(f"top percent must be in (0, 100], got {self.top_percent}")
         if self.folds < 2:
             raise ValueError(f"folds must be >= 2, got {self.folds}")
-        for name in ("min_positives", "permutations", "bootstrap"):
+        for name in ("min_positives", "permutations", "label_permutations", "bootstrap"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name.replace('_', ' ')} must be >= 0, got {getattr(self, name)}")
         if self.permutation_max_images < 2:
@@ -253,14 +257,11 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
     results["marginal_matched"] = marginal_matched(
         cats, results["ncc"]["per_category"], np.column_stack(list(marginals.values())),
         object_ratio, context_ratio, in_test)
-    permutation = None
-    if cfg.permutations > 0:
-        permutation = permutation_control(
-            F, C, ncc_scorer, categories=cats, in_test=in_test, features_ok=features_ok,
-            object_ratio=object_ratio, context_ratio=context_ratio, top_percent=cfg.top_percent,
-            n_permutations=cfg.permutations, seed=cfg.seed, max_images=cfg.permutation_max_images,
-            antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
-            max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+    permutation, label_permutation = _permutation_controls(
+        feats, cfg, train, C, ncc_scorer, categories=cats, in_test=in_test, features_ok=features_ok,
+        object_ratio=object_ratio, context_ratio=context_ratio, top_percent=cfg.top_percent,
+        antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
+        max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
     store = FeatureStore(features_dir)
     box_mass = box_mass_objectness(store.iter_chunks(OBJECTNESS_KEYS), len(cats), F.shape[1])
     if cfg.bootstrap > 0:
@@ -296,7 +297,7 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
         "categories": _categories_info(feats, cats, usable, has_images, in_test, left_out, clf_info, Y,
                                        object_ratio, context_ratio),
         "results": results,
-        "tests": overall_tests(results, permutation),
+        "tests": overall_tests(results, permutation, label_permutation),
         "objectness": None,
         "seconds": None,
     }
@@ -348,7 +349,35 @@ def _categories_info(feats, cats, usable, has_images, in_test, left_out, clf_inf
     return per_category
 
 
-def overall_tests(results: dict, permutation: dict | None) -> dict:
+def _permutation_controls(feats: LoadedFeatures, cfg: AnalysisConfig, train: LoadedFeatures | None, C: np.ndarray,
+                          scorer: Scorer, **common: Any) -> tuple[dict | None, dict | None]:
+    """The shuffled-class-variable and the refitted-classifier permutation controls, on the same images."""
+    F = feats.original
+    rows = subsample_rows(len(F), cfg.permutation_max_images, cfg.seed)
+    meta = {"subsampled": bool(len(rows) < len(F)), "seed": cfg.seed}
+    shuffled = refitted = None
+    if cfg.permutations > 0:
+        shuffled = permutation_control(F[rows], shuffled_class_replicates(C[rows], cfg.permutations, cfg.seed),
+                                       scorer, **common) | meta
+    if cfg.label_permutations > 0:
+        X = F[rows]
+        if train is None:
+            def fit(Y):
+                return cross_fit_log_odds(X, Y, n_folds=cfg.folds, kind=cfg.classifier,
+                                          max_iter=cfg.classifier_max_iter, random_state=cfg.seed)[0]
+            labels, observed = feats.labels()[rows], (C if len(rows) == len(F) else None)
+        else:
+            def fit(Y):
+                return LogOddsClassifier(kind=cfg.classifier, max_iter=cfg.classifier_max_iter,
+                                         random_state=cfg.seed).fit(train.original, Y).decision_function(X)
+            labels, observed = train.labels(feats.dataset.categories), C[rows]
+        replicates = refit_replicates(labels, fit, cfg.label_permutations, cfg.seed, observed=observed,
+                                      progress=common.get("progress", False))
+        refitted = permutation_control(X, replicates, scorer, desc="NCC label permutations", **common) | meta
+    return shuffled, refitted
+
+
+def overall_tests(results: dict, permutation: dict | None, label_permutation: dict | None = None) -> dict:
     """The headline tests: NCC's sign test beside the permutation and marginal-matched controls."""
     tests: dict = {}
     for ratio in ("object", "context"):
@@ -357,21 +386,33 @@ def overall_tests(results: dict, permutation: dict | None) -> dict:
                  "sign_test_p": sign["p_value"],
                  "marginal_matched_n_greater": results["marginal_matched"][ratio]["n_anticausal_greater"],
                  "marginal_matched_sign_test_p": results["marginal_matched"][ratio]["p_value"],
-                 "permutation_p": None, "permutation_p_greater": None}
-        if permutation and "ncc" in permutation:
-            perm = permutation["ncc"][ratio]
-            entry.update(permutation_p=perm["p"], permutation_p_greater=perm["p_greater"],
-                         permutation_null_mean=perm["null_mean"], permutation_null_counts=perm["null_counts"])
-            for control in ("correlation", "abs_correlation"):
-                entry[f"{control}_permutation_p"] = permutation[control][ratio]["p"]
+                 "permutation_p": None, "permutation_p_greater": None,
+                 "label_permutation_p": None, "label_permutation_p_greater": None}
+        for prefix, control in (("permutation", permutation), ("label_permutation", label_permutation)):
+            if control and "ncc" in control:
+                perm = control["ncc"][ratio]
+                entry.update({f"{prefix}_p": perm["p"], f"{prefix}_p_greater": perm["p_greater"],
+                              f"{prefix}_observed": perm["observed"], f"{prefix}_null_mean": perm["null_mean"],
+                              f"{prefix}_null_counts": perm["null_counts"]})
+                for other in ("correlation", "abs_correlation"):
+                    entry[f"{other}_{prefix}_p"] = control[other][ratio]["p"]
         tests[f"{ratio}_ratio"] = entry
-    tests["permutation"] = ({k: v for k, v in permutation.items() if k not in ("ncc", "correlation", "abs_correlation")}
-                            if permutation else None)
+    for key, control in (("permutation", permutation), ("label_permutation", label_permutation)):
+        tests[key] = ({k: v for k, v in control.items() if k not in ("ncc", "correlation", "abs_correlation")}
+                      if control else None)
     return tests
 
 
+REFIT_NULL = "classifiers refitted on shuffled labels"
+SHUFFLE_NULL = "shuffled class variables"
+
+
 def verdict(report: dict) -> str:
-    """One sentence on what the tests allow a reader to conclude."""
+    """One sentence on what the tests allow a reader to conclude.
+
+    The refitted-classifier control is the stricter null when it ran: every class variable is a
+    function of the features it is compared with, a dependence that shuffling c itself destroys,
+    so a shuffled-c rejection alone can come from it rather than from what the images show."""
     tests = report["tests"]
     n = tests["object_ratio"]["n_categories"]
     head = ("Pipeline test only (random backbone weights): " if any("RANDOM" in w for w in report["warnings"])
@@ -382,21 +423,29 @@ def verdict(report: dict) -> str:
     parts = []
     for ratio in ("object", "context"):
         t = tests[f"{ratio}_ratio"]
-        p = t["permutation_p"]
-        if p is None:
-            parts.append(f"{ratio} ratio: {t['n_anticausal_greater']} of {n} categories, sign test p = "
-                         f"{_fmt_p(t['sign_test_p'])}, no permutation control (the sign test assumes independent "
-                         "categories)")
-            continue
-        mean = t["permutation_null_mean"]
-        if p < 0.05 and t["n_anticausal_greater"] > mean:
-            word = "top-anticausal features exceed top-causal ones more often than under shuffled class variables"
-        elif p < 0.05:
-            word = "top-anticausal features exceed top-causal ones less often than under shuffled class variables"
+        count = f"{ratio} ratio {t['n_anticausal_greater']} of {n}"
+        if t["label_permutation_p"] is not None:
+            p, mean, null = t["label_permutation_p"], t["label_permutation_null_mean"], REFIT_NULL
+        elif t["permutation_p"] is not None:
+            p, mean, null = t["permutation_p"], t["permutation_null_mean"], SHUFFLE_NULL
         else:
-            word = "no evidence: shuffled class variables give counts like these"
-        parts.append(f"{ratio} ratio {t['n_anticausal_greater']} of {n} (shuffled: {mean:.1f} on average; "
-                     f"permutation p = {_fmt_p(p)}): {word}")
+            parts.append(f"{count}, sign test p = {_fmt_p(t['sign_test_p'])}, no permutation control (the sign test "
+                         "assumes independent categories)")
+            continue
+        if p < 0.05:
+            side = "more" if t["n_anticausal_greater"] > mean else "less"
+            text = f"top-anticausal features beat top-causal ones {side} often than under {null}"
+        else:
+            text = f"no evidence: {null} give counts like these"
+        text = f"{count} ({null}: {mean:.1f} on average; permutation p = {_fmt_p(p)}): {text}"
+        shuffle_rejects = t["permutation_p"] is not None and t["permutation_p"] < 0.05
+        if null == REFIT_NULL and p >= 0.05 and shuffle_rejects:
+            text += (" (shuffling c itself rejects: the pattern comes from c being computed from the features, "
+                     "not from what the images show)")
+        elif null == SHUFFLE_NULL and p < 0.05:
+            text += ("; but c is computed from the features, a link shuffling breaks: confirm with "
+                     "--label-permutations before reading this as evidence")
+        parts.append(text)
     return head + "; ".join(parts) + "."
 
 

@@ -68,6 +68,7 @@ NoFigures = Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figu
 MinAuc = Annotated[float, typer.Option("--min-auc", min=0.0, max=1.0, help="Categories whose cross-fitted class-variable ROC AUC is below this are reported but left out of the overall tests (0: keep all).")]
 MinPositives = Annotated[int, typer.Option("--min-positives", min=0, help="Categories with fewer positive images are left out of the overall tests too.")]
 Permutations = Annotated[int, typer.Option("--permutations", min=0, help="R shuffles of the class variable for the permutation control (0: none; costs R times the NCC scoring, one orientation per pair).")]
+LabelPermutations = Annotated[int, typer.Option("--label-permutations", min=0, help="R refits of the class-variable classifier on shuffled labels, each rescored with NCC: the stricter null, since c stays a function of the features (0: none; costs R classifier fits).")]
 PermutationImages = Annotated[int, typer.Option("--permutation-max-images", min=2, help="The permutation control scores one seeded subsample of at most this many images (observed and shuffled alike).")]
 Bootstrap = Annotated[int, typer.Option("--bootstrap", min=0, help="Image resamples for the per-category 95% intervals (0: none).")]
 NccPoints = Annotated[int, typer.Option("--ncc-batch-points", min=1000, help="Memory budget of one score_pairs call, in points: all (category, feature) pairs go in one call unless they exceed it (not a subsampling setting).")]
@@ -260,6 +261,7 @@ def analyze(
     min_auc: MinAuc = 0.75,
     min_positives: MinPositives = 20,
     permutations: Permutations = 100,
+    label_permutations: LabelPermutations = 0,
     permutation_max_images: PermutationImages = 2000,
     bootstrap: Bootstrap = 1000,
     quiet: Quiet = False,
@@ -268,7 +270,8 @@ def analyze(
     cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
                            seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
                            min_auc=min_auc, min_positives=min_positives, permutations=permutations,
-                           permutation_max_images=permutation_max_images, bootstrap=bootstrap)
+                           label_permutations=label_permutations, permutation_max_images=permutation_max_images,
+                           bootstrap=bootstrap)
     _do_analyze(features, out, ncc_model, cfg, quiet, train_features=train_features)
 
 
@@ -309,6 +312,7 @@ def run(
     min_auc: MinAuc = 0.75,
     min_positives: MinPositives = 20,
     permutations: Permutations = 100,
+    label_permutations: LabelPermutations = 0,
     permutation_max_images: PermutationImages = 2000,
     bootstrap: Bootstrap = 1000,
     quiet: Quiet = False,
@@ -317,7 +321,8 @@ def run(
     cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
                            seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
                            min_auc=min_auc, min_positives=min_positives, permutations=permutations,
-                           permutation_max_images=permutation_max_images, bootstrap=bootstrap)
+                           label_permutations=label_permutations, permutation_max_images=permutation_max_images,
+                           bootstrap=bootstrap)
     _check_ncc_model(ncc_model)
     _warn_random(weights, random_init)
     features = features or out / "features"

@@ -150,56 +150,81 @@ def _stream_scores(n_items: int, make_pair: Callable[[int], np.ndarray], n_point
     return out
 
 
-def permutation_control(features: np.ndarray, classes: np.ndarray, scorer: Scorer, *, categories: Sequence[str],
-                        in_test: np.ndarray, features_ok: np.ndarray, object_ratio: np.ndarray,
-                        context_ratio: np.ndarray, top_percent: float, n_permutations: int, seed: int,
-                        max_images: int, antisymmetric: bool, max_points_per_call: int = 20_000_000,
-                        progress: bool = False) -> dict:
-    """Null distribution of the per-category counts under shuffled class variables.
+def subsample_rows(n: int, max_images: int, seed: int) -> np.ndarray:
+    """The images both permutation controls use: all of them, or one seeded subsample."""
+    rng = np.random.default_rng([seed, 1])
+    return np.sort(rng.choice(n, size=max_images, replace=False)) if n > max_images else np.arange(n)
 
-    Replicate 0 is the identity, so the observed counts are computed exactly like the null ones
-    (on the same images: with more than ``max_images`` analysed images, one seeded subsample of
-    ``max_images`` serves for all replicates). ``antisymmetric``: score f → c only and read c → f
-    as 1 − score (exact for NCC; the report checks it); otherwise both orientations are scored.
-    Returns, for "ncc", "correlation" and "abs_correlation", the observed and null counts and
-    the empirical p-values of both ratios.
+
+def shuffled_class_replicates(classes: np.ndarray, n_permutations: int, seed: int) -> list[np.ndarray]:
+    """The observed class variable, then ``n_permutations`` copies with rows shuffled across images
+    (one permutation for all categories)."""
+    rng = np.random.default_rng([seed, 2])
+    return [classes] + [classes[rng.permutation(len(classes))] for _ in range(n_permutations)]
+
+
+def refit_replicates(labels: np.ndarray, fit: Callable[[np.ndarray], np.ndarray], n_permutations: int, seed: int,
+                     observed: np.ndarray | None = None, progress: bool = False) -> list[np.ndarray]:
+    """Class variables refitted on shuffled labels: ``fit(labels) -> log-odds (n, K)``.
+
+    Unlike shuffling c itself, this keeps what every class variable is: a function of the very
+    features it is compared with. Replicate 0 uses the true labels (``observed`` if given)."""
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng([seed, 3])
+    out = [fit(labels) if observed is None else observed]
+    for _ in tqdm(range(n_permutations), disable=not progress, desc="classifier refits", unit="fit"):
+        out.append(fit(labels[rng.permutation(len(labels))]))
+    return out
+
+
+def permutation_control(features: np.ndarray, replicates: Sequence[np.ndarray], scorer: Scorer, *,
+                        categories: Sequence[str], in_test: np.ndarray, features_ok: np.ndarray,
+                        object_ratio: np.ndarray, context_ratio: np.ndarray, top_percent: float,
+                        antisymmetric: bool, max_points_per_call: int = 20_000_000, progress: bool = False,
+                        desc: str = "NCC permutations") -> dict:
+    """Null distribution of the per-category counts over replicated class variables.
+
+    ``replicates[0]`` is the observed class variable (n, K) and the others are null replicates
+    (see :func:`shuffled_class_replicates`, :func:`refit_replicates`), all over the rows of
+    ``features``; the observed counts are computed exactly like the null ones. ``antisymmetric``:
+    score f → c only and read c → f as 1 − score (exact for NCC; the report checks it); otherwise
+    both orientations are scored. All (replicate, category, feature) pairs are streamed through
+    the scorer in calls of bounded size. Returns, for "ncc", "correlation" and "abs_correlation",
+    the observed and null counts and the empirical p-values of both ratios.
     """
-    rng = np.random.default_rng(seed)
-    n = len(features)
-    rows = np.sort(rng.choice(n, size=max_images, replace=False)) if n > max_images else np.arange(n)
-    F, C = features[rows], classes[rows]
-    perms = [np.arange(len(rows))] + [rng.permutation(len(rows)) for _ in range(n_permutations)]
+    n_reps = len(replicates)
     cats = np.flatnonzero(in_test)
     feats = np.flatnonzero(features_ok)
-    result = {"n_permutations": int(n_permutations), "n_images": int(len(rows)), "subsampled": bool(n > max_images),
-              "seed": int(seed), "n_categories": int(len(cats)), "scored_orientations": 1 if antisymmetric else 2}
+    result = {"n_permutations": int(n_reps - 1), "n_images": int(len(features)), "n_categories": int(len(cats)),
+              "scored_orientations": 1 if antisymmetric else 2}
     if not len(cats) or not len(feats):
         result["skipped"] = "no category in the overall test" if not len(cats) else "no usable feature"
         return result
     cells = len(cats) * len(feats)
-    n_items = len(perms) * cells * (1 if antisymmetric else 2)
 
     def make_pair(i: int) -> np.ndarray:
-        back, i = divmod(i, len(perms) * cells)
+        back, i = divmod(i, n_reps * cells)
         r, cell = divmod(i, cells)
-        k, l = cats[cell // len(feats)], feats[cell % len(feats)]
-        c = C[perms[r], k]
-        return np.column_stack([c, F[:, l]] if back else [F[:, l], c])
+        c = replicates[r][:, cats[cell // len(feats)]]
+        f = features[:, feats[cell % len(feats)]]
+        return np.column_stack([c, f] if back else [f, c])
 
-    scores = _stream_scores(n_items, make_pair, len(rows), scorer, max_points_per_call, progress, "NCC permutations")
-    forward = scores[:len(perms) * cells].reshape(len(perms), len(cats), len(feats))
-    backward = 1 - forward if antisymmetric else scores[len(perms) * cells:].reshape(forward.shape)
+    n_items = n_reps * cells * (1 if antisymmetric else 2)
+    scores = _stream_scores(n_items, make_pair, len(features), scorer, max_points_per_call, progress, desc)
+    forward = scores[:n_reps * cells].reshape(n_reps, len(cats), len(feats))
+    backward = 1 - forward if antisymmetric else scores[n_reps * cells:].reshape(forward.shape)
 
-    K, D = classes.shape[1], features.shape[1]
-    counts = {name: {"object": [], "context": []} for name in ("ncc", "correlation", "abs_correlation")}
     from vision.scores import correlations
 
-    for r, perm in enumerate(perms):
+    K, D = replicates[0].shape[1], features.shape[1]
+    counts = {name: {"object": [], "context": []} for name in ("ncc", "correlation", "abs_correlation")}
+    for r, classes in enumerate(replicates):
         causal = np.full((K, D), np.nan)
         anti = np.full((K, D), np.nan)
         causal[np.ix_(cats, feats)] = forward[r]
         anti[np.ix_(cats, feats)] = backward[r]
-        rho = correlations(F, C[perm])
+        rho = correlations(features, classes)
         rho[:, ~features_ok] = np.nan
         for name, (a, b) in {"ncc": (anti, causal), "correlation": (rho, -rho),
                              "abs_correlation": (np.abs(rho), -np.abs(rho))}.items():

@@ -129,25 +129,25 @@ def _tests_rows(report: dict) -> list[str]:
     perm = (report.get("tests") or {}).get("permutation") or {}
     tests = report.get("tests") or {}
     lines = ["| score | object ratio: categories anticausal > causal | sign-test p | permutation p | "
-             "context ratio: categories anticausal > causal | sign-test p | permutation p |",
-             "|---|---|---:|---:|---|---:|---:|"]
+             "label-permutation p | context ratio: categories anticausal > causal | sign-test p | permutation p | "
+             "label-permutation p |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     names = {"ncc": "NCC", "correlation": "control: ρ (top vs bottom)",
              "abs_correlation": "control: \\|ρ\\| (top vs bottom)"}
     for key, label in names.items():
         o, x = report["results"][key]["object"], report["results"][key]["context"]
-        if key == "ncc":
-            po, px = (tests.get("object_ratio") or {}).get("permutation_p"), (tests.get("context_ratio") or {}).get("permutation_p")
-        else:
-            po = (tests.get("object_ratio") or {}).get(f"{key}_permutation_p")
-            px = (tests.get("context_ratio") or {}).get(f"{key}_permutation_p")
+        prefix = "" if key == "ncc" else f"{key}_"
+        po, px = ((tests.get(f"{r}_ratio") or {}).get(f"{prefix}permutation_p") for r in ("object", "context"))
+        lo, lx = ((tests.get(f"{r}_ratio") or {}).get(f"{prefix}label_permutation_p") for r in ("object", "context"))
         lines.append(f"| {label} | {o['n_anticausal_greater']} of {o['n_categories']} | {_p(o['p_value'])} | {_p(po)} | "
-                     f"{x['n_anticausal_greater']} of {x['n_categories']} | {_p(x['p_value'])} | {_p(px)} |")
+                     f"{_p(lo)} | {x['n_anticausal_greater']} of {x['n_categories']} | {_p(x['p_value'])} | {_p(px)} | "
+                     f"{_p(lx)} |")
     mm = report["results"].get("marginal_matched")
     if mm:
         o, x = mm["object"], mm["context"]
         lines.append(f"| control: NCC top anticausal vs marginal-matched twins | {o['n_anticausal_greater']} of "
-                     f"{o['n_categories']} | {_p(o['p_value'])} | – | {x['n_anticausal_greater']} of {x['n_categories']} | "
-                     f"{_p(x['p_value'])} | – |")
+                     f"{o['n_categories']} | {_p(o['p_value'])} | – | – | {x['n_anticausal_greater']} of {x['n_categories']} | "
+                     f"{_p(x['p_value'])} | – | – |")
     lines += ["", "Sign test: two-sided binomial test of the counts against 1/2 (ties dropped); it assumes independent "
               "categories. Permutation p: two-sided, the share of shuffles whose count is at least as far from the "
               "null mean as the observed one (the observed counted as one shuffle)."]
@@ -158,6 +158,16 @@ def _tests_rows(report: dict) -> list[str]:
                      f"count {_num(null['object'], 1)} (object) and {_num(null['context'], 1)} (context).")
     elif perm.get("skipped"):
         lines.append(f"Permutation control not run: {perm['skipped']}.")
+    label = (report.get("tests") or {}).get("label_permutation") or {}
+    if label.get("n_permutations"):
+        null = {r: tests[f"{r}_ratio"].get("label_permutation_null_mean") for r in ("object", "context")}
+        lines.append(f"Label-permutation control: the class-variable classifier refitted on {label['n_permutations']} "
+                     f"shufflings of the labels, each rescored with NCC; null mean count {_num(null['object'], 1)} "
+                     f"(object) and {_num(null['context'], 1)} (context). It keeps what shuffling c breaks: c is "
+                     "computed from the very features it is compared with.")
+    else:
+        lines.append("Label-permutation control: not run (`--label-permutations R`); without it a permutation "
+                     "rejection can come from c being computed from the features rather than from the images.")
     lines.append("Marginal-matched control: each top-anticausal feature against the feature nearest to it in "
                  "(zero fraction, mean activation) ranks; the count is of categories where the top-anticausal mean "
                  "exceeds the twins' mean.")

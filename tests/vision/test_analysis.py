@@ -38,6 +38,7 @@ def test_permutation_and_matched_controls_in_the_report(features, tmp_path):
         assert t["n_anticausal_greater"] == report["results"]["ncc"][ratio]["n_anticausal_greater"]
         assert "marginal_matched_sign_test_p" in t and "correlation_permutation_p" in t
     assert tests["permutation"]["n_images"] == 24 and tests["permutation"]["scored_orientations"] == 1
+    assert tests["permutation"]["subsampled"] is False and tests["label_permutation"] is None
     assert report["verdict"].startswith("Pipeline test only")
     on_disk = json.loads((tmp_path / "report.json").read_text())
     assert on_disk["tests"]["object_ratio"]["permutation_p"] == tests["object_ratio"]["permutation_p"]
@@ -55,6 +56,17 @@ def test_observed_count_of_the_permutation_control_is_the_reported_count(feature
     # The artefact scorer ignores the class variable: every shuffle gives the observed counts exactly.
     t = report["tests"]["object_ratio"]
     assert t["permutation_null_counts"] == [t["n_anticausal_greater"]] * 3 and t["permutation_p"] == 1.0
+
+
+def test_label_permutation_refits_the_classifier_and_subsamples_alike(features, tmp_path):
+    report = analyze(features, tmp_path, scorer=sparsity_scorer, min_auc=0, min_positives=0, permutations=4,
+                     label_permutations=3, permutation_max_images=20, bootstrap=0, **FAST)
+    t = report["tests"]
+    assert t["label_permutation"]["n_permutations"] == 3 and t["label_permutation"]["subsampled"] is True
+    assert t["permutation"]["n_images"] == t["label_permutation"]["n_images"] == 20
+    o = t["object_ratio"]
+    assert len(o["label_permutation_null_counts"]) == 3 and 0 < o["label_permutation_p"] <= 1
+    assert "classifiers refitted on shuffled labels" in report["verdict"]
 
 
 def test_weak_class_variables_are_left_out_of_the_overall_tests_with_a_warning(features, tmp_path):

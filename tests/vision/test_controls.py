@@ -6,7 +6,7 @@ import pytest
 
 from vision.bootstrap import category_intervals, ratio_intervals
 from vision.controls import (empirical_p, marginal_matched, matched_twins, permutation_control, quality_mask,
-                             zero_fraction)
+                             refit_replicates, shuffled_class_replicates, subsample_rows, zero_fraction)
 from vision.scores import compare_categories
 
 
@@ -78,12 +78,12 @@ def test_empirical_p_counts_the_observed_as_one_permutation():
     assert empirical_p(None, null)["p"] is None
 
 
-def _control(F, C, scorer, obj, R=19, **kw):
+def _control(F, C, scorer, obj, R=19, replicates=None, antisymmetric=True, **kw):
     K, D = obj.shape
-    return permutation_control(F, C, scorer, categories=[f"c{k}" for k in range(K)], in_test=np.ones(K, bool),
+    reps = replicates if replicates is not None else shuffled_class_replicates(C, R, seed=0)
+    return permutation_control(F, reps, scorer, categories=[f"c{k}" for k in range(K)], in_test=np.ones(K, bool),
                                features_ok=np.ones(D, bool), object_ratio=obj, context_ratio=obj.copy(),
-                               top_percent=100 / D, n_permutations=R, seed=0, max_images=10_000,
-                               antisymmetric=True, **kw)
+                               top_percent=100 / D, antisymmetric=antisymmetric, **kw)
 
 
 def test_permutation_control_does_not_reject_a_marginal_artefact_the_sign_test_accepts():
@@ -109,10 +109,10 @@ def test_permutation_control_rejects_when_the_scores_follow_the_class_variable()
     o = res["ncc"]["object"]
     assert o["observed"] == C.shape[1] and o["null_mean"] < C.shape[1] / 2
     assert o["p"] == pytest.approx(1 / 40) and o["p_greater"] == pytest.approx(1 / 40)
-    assert len(o["null_counts"]) == 39 and res["n_images"] == len(F) and not res["subsampled"]
+    assert len(o["null_counts"]) == 39 and res["n_images"] == len(F) and res["n_permutations"] == 39
 
 
-def test_permutation_control_is_seeded_streams_and_subsamples():
+def test_permutation_control_is_seeded_and_streams():
     F, C, _, linked = _world(n=60, K=3, D=10)
     obj = np.random.default_rng(1).random((3, 10))
     calls = []
@@ -125,21 +125,51 @@ def test_permutation_control_is_seeded_streams_and_subsamples():
     assert max(calls) <= 7 and sum(calls) == 5 * 3 * 10  # one orientation per pair, in bounded calls
     b = _control(F, C, correlation_scorer, obj, R=4)
     assert a["ncc"]["object"]["null_counts"] == b["ncc"]["object"]["null_counts"]
-    both = permutation_control(F, C, correlation_scorer, categories=["a", "b", "c"], in_test=np.ones(3, bool),
-                               features_ok=np.ones(10, bool), object_ratio=obj, context_ratio=obj.copy(),
-                               top_percent=10, n_permutations=4, seed=0, max_images=10_000, antisymmetric=False)
-    assert both["ncc"]["object"]["null_counts"] == b["ncc"]["object"]["null_counts"]  # scorer is antisymmetric
-    sub = permutation_control(F, C, correlation_scorer, categories=["a", "b", "c"], in_test=np.ones(3, bool),
-                              features_ok=np.ones(10, bool), object_ratio=obj, context_ratio=obj, top_percent=10,
-                              n_permutations=2, seed=0, max_images=25, antisymmetric=False)
-    assert sub["subsampled"] and sub["n_images"] == 25 and sub["scored_orientations"] == 2
+    both = _control(F, C, correlation_scorer, obj, R=4, antisymmetric=False)
+    assert both["scored_orientations"] == 2
+    assert both["ncc"]["object"]["null_counts"] == b["ncc"]["object"]["null_counts"]  # the scorer is antisymmetric
+
+
+def test_replicates_and_subsample_are_seeded():
+    C = np.arange(20.0).reshape(10, 2)
+    reps = shuffled_class_replicates(C, 3, seed=0)
+    assert reps[0] is C and all(sorted(r[:, 0]) == sorted(C[:, 0]) for r in reps)
+    assert all((r[:, 1] - r[:, 0] == 1).all() for r in reps)  # one permutation for all categories
+    assert [r.tolist() for r in shuffled_class_replicates(C, 3, seed=0)] == [r.tolist() for r in reps]
+    assert subsample_rows(10, 20, 0).tolist() == list(range(10))
+    sub = subsample_rows(100, 25, 0)
+    assert len(sub) == 25 and len(set(sub.tolist())) == 25 and (np.diff(sub) > 0).all()
+    seen = []
+    refits = refit_replicates(np.arange(6), lambda y: (seen.append(y.copy()), y[:, None] * 1.0)[1], 2, seed=0)
+    assert len(refits) == 3 and seen[0].tolist() == list(range(6)) and sorted(seen[1]) == list(range(6))
+    assert refit_replicates(np.arange(6), lambda y: y, 1, seed=0, observed="given")[0] == "given"
+
+
+def test_refitted_replicates_keep_the_dependence_that_shuffling_breaks():
+    """c computed from the features: shuffling c rejects, refitting on shuffled labels does not."""
+    rng = np.random.default_rng(0)
+    n, D, K = 150, 30, 6
+    F = rng.gamma(2.0, 1.0, size=(n, D)) + 5.0
+    W = rng.normal(size=(D, K))
+    labels = rng.random((n, K)) < 0.5  # labels unrelated to the features (a random backbone)
+
+    def fit(y):  # a "classifier" whose log-odds are a fixed function of the features plus a label term
+        return (F - F.mean(0)) @ W * 0.3 + 0.01 * (y - y.mean(0))
+
+    obj = np.ones((K, D))
+    for k in range(K):
+        obj[k, np.argmax(W[:, k])] = 3.0  # the feature c_k leans on most has the large ratio
+    shuffled = _control(F, None, correlation_scorer, obj, replicates=shuffled_class_replicates(fit(labels), 19, 0))
+    refitted = _control(F, None, correlation_scorer, obj, replicates=refit_replicates(labels, fit, 19, 0))
+    assert shuffled["ncc"]["object"]["p"] < 0.1
+    assert refitted["ncc"]["object"]["p"] > 0.5
 
 
 def test_permutation_control_without_categories_says_why():
     F, C, _, _ = _world(n=30, K=2, D=6)
-    res = permutation_control(F, C, correlation_scorer, categories=["a", "b"], in_test=np.zeros(2, bool),
-                              features_ok=np.ones(6, bool), object_ratio=np.ones((2, 6)), context_ratio=np.ones((2, 6)),
-                              top_percent=20, n_permutations=3, seed=0, max_images=100, antisymmetric=True)
+    res = permutation_control(F, shuffled_class_replicates(C, 3, 0), correlation_scorer, categories=["a", "b"],
+                              in_test=np.zeros(2, bool), features_ok=np.ones(6, bool), object_ratio=np.ones((2, 6)),
+                              context_ratio=np.ones((2, 6)), top_percent=20, antisymmetric=True)
     assert res["skipped"] == "no category in the overall test" and "ncc" not in res
 
 
