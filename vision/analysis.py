@@ -21,6 +21,7 @@ import numpy as np
 
 from ncc._version import __version__
 from vision.annotations import Dataset
+from vision.backbones import warn_random_weights
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
 from vision.controls import (marginal_matched, permutation_control, quality_mask, refit_replicates,
@@ -270,6 +271,7 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
             results["ncc"]["per_category"][c]["ci"] = ci
 
     warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
+    warn_random_weights(warnings)
     if not cmp_usable.any():
         warnings.append("no category has a class variable that varies over the analysed images, so there are no "
                         "NCC scores and no sign tests; only the object/context ratios are reported")

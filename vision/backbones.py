@@ -73,6 +73,21 @@ KEY_PREFIXES = ("module.", "model.", "backbone.")  # DataParallel, Lightning, de
 HEAD_NAMES = ("fc", "classifier", "head", "heads", "last_linear")
 
 
+RANDOM_WEIGHTS = "RANDOM WEIGHTS: features carry no learned visual meaning; use for testing only"
+
+
+class RandomWeightsWarning(UserWarning):
+    """Features of a randomly initialised backbone: fine for testing the pipeline, meaningless otherwise."""
+
+
+def warn_random_weights(notes: list[str]) -> None:
+    """Warn once per process (one call site, Python's default filter) if the notes say the weights are random."""
+    if any(n == RANDOM_WEIGHTS for n in notes):
+        import warnings
+
+        warnings.warn(RANDOM_WEIGHTS, RandomWeightsWarning, stacklevel=1)
+
+
 class BackboneError(ValueError):
     """The architecture or the weights cannot be used; one line, naming the file if any."""
 
@@ -257,7 +272,7 @@ def build_backbone(arch: str = "resnet18", weights: str | os.PathLike | None = N
             torch.manual_seed(seed)
             model = cut(get_model(arch, weights=None))
         ident = {"kind": "random-init", "seed": seed,
-                 "warning": "RANDOM WEIGHTS: features carry no learned visual meaning; use for testing only"}
+                 "warning": RANDOM_WEIGHTS}
         notes.append(ident["warning"])
     else:
         spec = str(weights)
@@ -407,7 +422,7 @@ def backbone_from_callable(spec: str, weights: str | os.PathLike | None = None, 
         if random_init:
             notes.append("--random-init ignored because --weights was given")
     elif random_init:
-        extra["warning"] = "RANDOM WEIGHTS: features carry no learned visual meaning; use for testing only"
+        extra["warning"] = RANDOM_WEIGHTS
         notes.append(extra["warning"])
     return from_module(module, name=spec, preprocessing=preprocessing, weights=extra, notes=notes)
 
@@ -452,7 +467,7 @@ def backbone_from_timm(name: str, weights: str | os.PathLike | None = None, *, r
                 raise BackboneError("no --weights given: pass 'pretrained' (timm's weights) or a checkpoint path, or --random-init for a test run")
             model = _seeded_call(lambda: timm.create_model(name, pretrained=False, num_classes=0), seed)
             ident = {"kind": "random-init", "seed": seed,
-                     "warning": "RANDOM WEIGHTS: features carry no learned visual meaning; use for testing only"}
+                     "warning": RANDOM_WEIGHTS}
     except BackboneError:
         raise
     except Exception as exc:  # noqa: BLE001 - download / config failures: one line

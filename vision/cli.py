@@ -82,10 +82,33 @@ def _errors():
     return (AnnotationError, BackboneError, StoreError, ValueError, FileNotFoundError)
 
 
+_said: set[str] = set()  # warnings already printed by this command (`run` extracts, then analyses)
+
+
+def _begin() -> None:
+    """Start of a command: nothing said yet, and the Python API's RandomWeightsWarning gives way to
+    the command's own one-line warning."""
+    import warnings
+
+    from vision.backbones import RandomWeightsWarning
+
+    _said.clear()
+    warnings.filterwarnings("ignore", category=RandomWeightsWarning)
+
+
+def _warn(text: str) -> None:
+    """Print a warning once per command."""
+    if text not in _said:
+        _said.add(text)
+        typer.secho(f"WARNING: {text}", err=True, fg="red", bold=True)
+
+
 def _warn_random(weights: Optional[str], random_init: bool) -> None:
     if random_init and not weights:
-        typer.secho("WARNING: --random-init: the backbone has RANDOM weights. Use this for testing only; "
-                    "the results say nothing about the paper's hypothesis.", err=True, fg="red", bold=True)
+        from vision.backbones import RANDOM_WEIGHTS
+
+        _warn(RANDOM_WEIGHTS + " (--random-init); the results say nothing about the paper's hypothesis")
+        _said.add(RANDOM_WEIGHTS)
 
 
 def _triple(option: str, text: Optional[str]) -> Optional[tuple[float, float, float]]:
@@ -193,7 +216,7 @@ def _do_analyze(features, out, ncc_model, cfg, quiet, train_features=None) -> di
     except (RuntimeError, OSError) as exc:  # NCC model loading / scoring problems
         fail(f"NCC scoring failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     for w in report["warnings"]:
-        typer.secho(f"WARNING: {w}", err=True, fg="red", bold=True)
+        _warn(w)
     o = report["results"]["ncc"]["object"]
     c = report["results"]["ncc"]["context"]
     p = (lambda v: "n/a" if v is None else f"{v:.3g}")
@@ -237,6 +260,7 @@ def extract(
     quiet: Quiet = False,
 ) -> None:
     """Extract backbone features of every image, its context-only and its object-only versions."""
+    _begin()
     _warn_random(weights, random_init)
     _do_extract(images, annotations, features, categories, split, fmt, background, arch, weights, random_init,
                 resize, crop, batch_size, workers, device, chunk_size, shard, seed, limit, quiet,
@@ -267,6 +291,7 @@ def analyze(
     quiet: Quiet = False,
 ) -> None:
     """Score every (category, feature) with NCC, compare top causal vs top anticausal features, run the controls, write the report."""
+    _begin()
     cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
                            seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
                            min_auc=min_auc, min_positives=min_positives, permutations=permutations,
@@ -318,6 +343,7 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Extract then analyse: the whole image experiment in one command."""
+    _begin()
     cfg = _analysis_config(classifier, folds=folds, classifier_max_iter=classifier_max_iter, top_percent=top_percent,
                            seed=seed, examples=examples, no_figures=no_figures, ncc_points=ncc_batch_points,
                            min_auc=min_auc, min_positives=min_positives, permutations=permutations,

@@ -30,7 +30,7 @@ from ncc._version import __version__
 from vision._io import write_json_atomic
 from vision.annotations import Box, Dataset, load_dataset
 from vision.backbones import (Backbone, BackboneError, check_output, from_module, load_backbone, module_class_name,
-                              pool_output, state_dict_sha256)
+                              pool_output, state_dict_sha256, warn_random_weights)
 from vision.masks import box_coverage, box_pixel_span, cell_coverage
 from vision.preprocess import (IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS, ImageTooLarge, Preprocessing, decode_image,
                                normalize, resize_and_crop)
@@ -338,6 +338,7 @@ def extract_features(
         backbone = from_module(backbone, preprocessing=preprocessing)
     elif preprocessing is not None:
         backbone = replace(backbone, preprocessing=preprocessing)
+    warn_random_weights(backbone.notes)
     prep = resolve_preprocessing(backbone, cfg)
     device = resolve_device(cfg.device)
     feature_dim = backbone.feature_dim

@@ -105,3 +105,20 @@ def test_the_package_level_analyze_stays_the_function_after_its_module_is_import
     import vision.analysis  # noqa: F401 - a submodule named vision.analyze once shadowed the function
 
     assert callable(vision.analyze) and vision.analyze.__module__ == "vision.analysis"
+
+
+def test_python_api_warns_once_about_random_weights(features, tmp_path, resnet18_random):
+    import warnings
+
+    from vision.backbones import RANDOM_WEIGHTS, RandomWeightsWarning, warn_random_weights
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        analyze(features, tmp_path, scorer=sparsity_scorer, permutations=0, bootstrap=0, **FAST)
+        warn_random_weights(resnet18_random.notes)  # the extraction's call: same warning, same site
+    said = [w for w in caught if issubclass(w.category, RandomWeightsWarning)]
+    assert len(said) == 1 and RANDOM_WEIGHTS in str(said[0].message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_random_weights(["pretrained weights"])
+    assert not caught
