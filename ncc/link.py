@@ -3,11 +3,14 @@
 A link model is one or more NCC networks (:class:`~ncc.model.NCC`, the same set architecture,
 trained with their own loss, see :mod:`ncc.train`), read symmetrically:
 
-    g(x, y) = f(x, y) + f(y, x),        p_none(x, y) = σ(g(x, y)),
+    l(x, y) = f(x, y) + f(y, x),    g(x, y) = ½ (l(x, y) + l(y, x)),    p_none(x, y) = σ(g(x, y)),
 
-where [f(x, y), f(y, x)] are the network's two orientation logits. The network computes both
-orientations in one pass and a swapped pair gives the same two logits in swapped places, so the
-sum (float64, commutative) makes p_none(y, x) = p_none(x, y) by construction. It is trained with
+where [f(x, y), f(y, x)] are the network's two orientation logits. l is symmetric in exact
+arithmetic, but in float32 a swapped pair can move its last bits (BLAS kernels treat rows by their
+position; about 1e-8 on pairs of thousands of points). So g runs the network on both column orders
+and adds the two results: a swapped pair runs the very same two computations and float addition
+is commutative, hence p_none(y, x) == p_none(x, y) bit for bit, at twice the (small) cost.
+Training uses l of the given order (equal to g within those last bits). It is trained with
 binary cross-entropy: target 1 for pairs without a link (the generator's ``independent`` and
 ``confounded`` kinds, label −1), 0 for causal pairs in either direction (with or without an
 extra hidden confounder, as in SIM-c: x still causes y). An ensemble averages p_none.
@@ -63,12 +66,21 @@ class LinkModel(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Link logits of every member: (K, B), in float64."""
+        """Symmetric link logits g of every member: (K, B), in float64."""
         packed, lengths = pack(points, mask)
-        standardised, _ = standardize(packed, lengths, self.members[0].head.weight.dtype)
-        return self._logits(standardised, lengths)
+        return self._symmetric_logits(packed, lengths)[0]
+
+    def _symmetric_logits(self, packed: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """½ (l of the given column order + l of the swapped order), and the constant flags."""
+        dtype = self.members[0].head.weight.dtype
+        halves = []
+        for points in (packed.contiguous(), packed.flip(-1).contiguous()):
+            standardised, constant = standardize(points, lengths, dtype)
+            halves.append(self._logits(standardised, lengths))
+        return 0.5 * (halves[0] + halves[1]), constant
 
     def _logits(self, standardised: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """l = f(x, y) + f(y, x) of every member, for one column order: (K, B), float64."""
         prepared = self.members[0].prepare(standardised, lengths)  # ranks and statistics once
         return torch.stack([link_logits(m.packed_logits(standardised, lengths, prepared).to(torch.float64))
                             for m in self.members])
@@ -80,6 +92,6 @@ class LinkModel(nn.Module):
         as its direction score does.
         """
         packed, lengths = pack(points, mask)
-        standardised, constant = standardize(packed, lengths, self.members[0].head.weight.dtype)
-        p_none = torch.sigmoid(self._logits(standardised, lengths)).mean(0)
+        logits, constant = self._symmetric_logits(packed, lengths)
+        p_none = torch.sigmoid(logits).mean(0)
         return torch.where(constant, torch.full_like(p_none, 0.5), p_none), constant

@@ -72,8 +72,23 @@ def test_p_none_is_symmetric(link, seed, sizes):
     pairs = _pairs(seed, sizes)
     p = ncc.link_scores(pairs, link)
     swapped = ncc.link_scores([q[:, ::-1] for q in pairs], link)
-    np.testing.assert_allclose(p, swapped, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(p, swapped)  # exact: both column orders run, then a commutative sum
     assert np.all((p > 0) & (p < 1))
+
+
+def test_p_none_is_exactly_symmetric_on_large_and_subsampled_pairs(link):
+    pairs = _pairs(7, [2500, 4100, 6000])  # above the eval block size; 6000 > max_points: subsampled
+    np.testing.assert_array_equal(ncc.link_scores(pairs, link), ncc.link_scores([q[:, ::-1] for q in pairs], link))
+
+
+def test_symmetric_logit_is_the_training_logit_within_float_rounding(link):
+    from ncc.data import pad_pairs
+
+    points, mask = pad_pairs(_pairs(8, [40, 90]))
+    with torch.no_grad():
+        member = link.members[0]
+        trained = member(points.float(), mask).double().sum(1)  # the logit the loss saw
+        np.testing.assert_allclose(link(points, mask)[0].numpy(), trained.numpy(), atol=1e-4)
 
 
 def test_p_none_is_not_constant_and_tracks_dependence(link):
