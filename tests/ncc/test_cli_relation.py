@@ -196,6 +196,19 @@ def test_train_head_errors_are_one_line(tmp_path, args, words):
     assert words in line
 
 
+def test_train_link_head_needs_no_link_pairs_in_data(tmp_path):
+    import synthetic
+    from synthetic.io import save
+
+    config = synthetic.make_config(n_points=30)  # causal only
+    X, y, _ = synthetic.generate(12, config, random_state=0)
+    save(tmp_path / "causal.npz", X, y, config=config, random_state=0)
+    line = _one_line_error(runner.invoke(app, ["train", "--head", "link", "--steps", "2", "--threads", "1",
+                                               "--no-progress", "--data", str(tmp_path / "causal.npz"),
+                                               "-o", str(tmp_path / "m.safetensors")]))
+    assert "causal.npz" in line and "-1" in line
+
+
 def test_plot_history_draws_members_and_empty_history(tmp_path):
     from ncc.plot_training import plot_history
 
