@@ -245,11 +245,26 @@ class DenseBlock(nn.Module):
     the linear layer: one affine map, then ReLU in place.
     """
 
+    #: The fused passes are a CPU optimisation; ``False`` (or any other device) runs the plain
+    #: reference path, nn.Linear → nn.BatchNorm1d → ReLU → nn.Dropout, with the same parameters.
+    fused: bool = True
+
     def __init__(self, d_in: int, d_out: int, dropout: float, batchnorm: bool) -> None:
         super().__init__()
         self.linear = nn.Linear(d_in, d_out)
         self.norm = nn.BatchNorm1d(d_out) if batchnorm else None
         self.dropout = FastDropout(dropout) if dropout > 0 else None
+        self.plain_dropout = nn.Dropout(dropout) if dropout > 0 else None  # no state: files are unchanged
+
+    def uses_fused(self, h: torch.Tensor) -> bool:
+        return self.fused and h.device.type == "cpu"
+
+    def reference_forward(self, h: torch.Tensor) -> torch.Tensor:
+        h = self.linear(h)
+        if self.norm is not None:
+            h = self.norm(h)
+        h = F.relu(h)
+        return self.plain_dropout(h) if self.plain_dropout is not None else h
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Weight and bias of Linear followed by eval-mode BatchNorm, as one affine map."""
@@ -260,6 +275,8 @@ class DenseBlock(nn.Module):
         return weight * scale[:, None], (bias - self.norm.running_mean) * scale + self.norm.bias
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if not self.uses_fused(h):
+            return self.reference_forward(h)
         if not self.training:
             weight, bias = self.folded()
             return F.linear(h, weight, bias).relu_()
@@ -314,7 +331,7 @@ class NCC(nn.Module):
 
     def embed(self, points: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Mean φ embedding of both orientations: φ's packed inputs (:meth:`prepare`) → (B, 2, C)."""
-        if self.training:
+        if self.training or not all(b.uses_fused(points) for b in self.phi):
             return self._embed(points, lengths)
         # Eval: fold batch norm once, then run φ on whole pairs in cache-sized groups (in eval no
         # statistics are shared between points, so grouping cannot change the result).
@@ -384,6 +401,13 @@ class NCC(nn.Module):
 
     def packed_scores(self, points: torch.Tensor, lengths: torch.Tensor, prepared=None) -> torch.Tensor:
         return scores_from_logits(self.packed_logits(points, lengths, prepared))
+
+    def set_fused(self, fused: bool) -> "NCC":
+        """Choose the fused CPU passes (default) or the plain reference layers, e.g. to check one against the other."""
+        for module in self.modules():
+            if isinstance(module, DenseBlock):
+                module.fused = fused
+        return self
 
     @property
     def members(self) -> Sequence["NCC"]:

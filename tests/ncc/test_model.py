@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -254,6 +255,49 @@ def test_dense_block_training_pass_equals_the_textbook_layer():
     block.eval()
     reference.eval()
     torch.testing.assert_close(block(h), torch.relu(reference.norm(reference.linear(h))))
+
+
+def test_reference_path_equals_the_fused_one_in_eval():
+    """The plain layers (used off the CPU) give the fused CPU scores, for every architecture option."""
+    for config in (NCCConfig(embed_dim=16, classifier_dim=16),
+                   NCCConfig(embed_dim=16, classifier_dim=16, statistics=True, copula=True, rounds=2)):
+        torch.manual_seed(0)
+        model = NCC(config)
+        model.train()
+        for _ in range(3):  # non-trivial running statistics
+            model(torch.randn(8, 50, 2))
+        model.eval()
+        x = torch.randn(6, 80, 2)
+        with torch.no_grad():
+            fused = model(x)
+            plain = model.set_fused(False)(x)
+        model.set_fused(True)
+        torch.testing.assert_close(plain, fused, rtol=1e-5, atol=1e-6)
+
+
+def test_reference_path_equals_the_fused_one_in_expectation_in_training():
+    import copy
+
+    from ncc.model import DenseBlock
+
+    torch.manual_seed(0)
+    fused = DenseBlock(5, 7, dropout=0.25, batchnorm=True).train()
+    plain = copy.deepcopy(fused)
+    plain.fused = False
+    h = torch.randn(64, 5)
+    with torch.no_grad():
+        expected = torch.relu(F.batch_norm(fused.linear(h), None, None, fused.norm.weight, fused.norm.bias,
+                                           training=True))  # dropout keeps the mean: E[mask / (1 − p)] = 1
+        for block in (fused, plain):
+            draws = torch.stack([block(h) for _ in range(3000)])
+            standard_error = draws.std(0) / 3000 ** 0.5
+            assert ((draws.mean(0) - expected).abs() <= 5 * standard_error + 1e-4).all()
+    torch.testing.assert_close(plain.norm.running_mean, fused.norm.running_mean)  # same batch statistics
+    no_drop = DenseBlock(5, 7, dropout=0.0, batchnorm=True).train()
+    twin = copy.deepcopy(no_drop)
+    twin.fused = False
+    torch.testing.assert_close(twin(h), no_drop(h))  # without dropout: equal, not only in expectation
+    assert set(fused.state_dict()) == set(plain.state_dict())  # model files do not change
 
 
 # ---------------------------------------------------------------------------------- hybrid NCC
