@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -74,17 +73,12 @@ def _read(input_path: Path, fmt: Optional[str], **kwargs):
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename; any failure is one line, and no .tmp stays."""
-    tmp = None
+    """Write through a temporary file and rename (umask honoured); any failure is one line, and no .tmp stays."""
+    from synthetic._atomic import atomic_write_text
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         fail(f"cannot write {path}: {exc.strerror or exc}")
 
 

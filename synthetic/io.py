@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ncc._version import __version__
+from synthetic._atomic import atomic_write
 from synthetic.config import PairConfig
 
 FORMAT_TAG = "ncc-synthetic-pairs"
@@ -111,16 +112,8 @@ def check_output(out: Path, fmt: str) -> None:
 
 
 def _atomic(path: Path, write) -> None:
-    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path`` (umask honoured)."""
+    atomic_write(path, write, binary=True)
 
 
 def _write_text(path: Path, text: str) -> None:
