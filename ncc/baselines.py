@@ -240,15 +240,18 @@ class ANMHSIC(PairBaseline):
     Parameters
     ----------
     max_points : int
-        Pairs are subsampled to this many points for the HSIC test (and the residuals it
-        tests): the Gram matrices cost O(n^2) memory; Mooij et al. 2016 subsample likewise.
+        Pairs are subsampled (seeded) to this many points for the regressions and the HSIC
+        test: the Gram matrices cost O(n^2) memory and the eigendecomposition O(n^3); Mooij et
+        al. 2016 subsample likewise. Pairs with fewer points are used whole.
     fit_points : int or None
-        The kernel ridge regressions are fitted on a random subset of this many of those points
-        (hyper-parameters by leave-one-out on it), then give residuals at all of them. The
-        eigendecomposition costs O(fit_points^3) instead of O(max_points^3): 200 is about 15
-        times cheaper than 500. Pairs with at most ``fit_points`` points are fitted on all their
-        points, exactly as with ``fit_points=None`` (fit on every point). The accuracy change on
-        the simulated suites is logged in benchmarks/RESULTS.md.
+        ``None`` (default): the kernel ridge regressions are fitted on all ``max_points``
+        points, the published method. An int m: they are fitted on a random subset of m of those
+        points (hyper-parameters by leave-one-out on it) and give residuals at all of them, so
+        the eigendecomposition costs O(m^3) instead of O(max_points^3). Pairs with at most m
+        points are fitted on every point, with exactly the default's answer. m = 200 was about
+        3-4 times faster per pair above 500 points, but moved the mean accuracy of the nine
+        simulated suites from 0.659 to 0.641 (benchmarks/baselines.py, benchmarks/RESULTS.md),
+        so it is not the default.
     bandwidths, alphas : sequences of float
         Candidate kernel widths (times the median distance) and ridge penalties for the
         regression, chosen per fit by leave-one-out error.
@@ -257,7 +260,7 @@ class ANMHSIC(PairBaseline):
         exactly antisymmetric).
     """
 
-    def __init__(self, max_points: int = 500, fit_points: int | None = 200,
+    def __init__(self, max_points: int = 500, fit_points: int | None = None,
                  bandwidths: Sequence[float] = (0.5, 1.0),
                  alphas: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0), random_state=0):
         self.max_points = max_points
