@@ -4,6 +4,8 @@
     >>> ncc.causal_score(x, y)                 # P(x -> y) with the shipped model
     >>> ncc.score_pairs([pair1, pair2, ...])   # many (n_i, 2) arrays, batched
     >>> model = ncc.load("my-model.safetensors"); ncc.score_pairs(pairs, model)
+    >>> ncc.predict_relation(x, y)             # {"x->y": p, "y->x": q, "none": r}, summing to 1
+    >>> ncc.link_scores(pairs)                 # P(no causal link) per pair, symmetric in x, y
 
 ``model`` is everywhere ``None`` (the shipped default model), a path to a model file, or a model
 object (:class:`~ncc.model.NCC` / :class:`~ncc.model.NCCEnsemble`).
@@ -21,10 +23,15 @@ import torch
 
 from ncc.data import as_pair_array, pad_pairs, size_sorted_chunks, subsample_indices
 from ncc.model import NCC, NCCEnsemble
-from ncc.serialization import DEFAULT_MODEL_PATH, ModelFileError, load_model, save_model
+from ncc.serialization import (DEFAULT_LINK_MODEL_PATH, DEFAULT_MODEL_PATH, ModelFileError, load_link_model,
+                               load_model, save_model)
 
 __all__ = ["causal_score", "score_pairs", "load", "save", "resolve_model", "ModelFileError",
-           "DEFAULT_MODEL_PATH", "MAX_PADDED_POINTS"]
+           "DEFAULT_MODEL_PATH", "MAX_PADDED_POINTS", "link_scores", "predict_relation",
+           "predict_relations", "resolve_link_model", "RELATIONS", "DEFAULT_LINK_MODEL_PATH"]
+
+#: Column order of :func:`predict_relations` and the keys of :func:`predict_relation`.
+RELATIONS = ("x->y", "y->x", "none")
 
 Model = Union[NCC, NCCEnsemble]
 ModelLike = Union[None, str, os.PathLike, NCC, NCCEnsemble]
@@ -68,6 +75,30 @@ def resolve_model(model: ModelLike = None) -> Model:
     except OSError:
         return load_model(path)  # raises the ModelFileError that names the problem
     return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _load_link_cached(path: str, mtime_ns: int, size: int):
+    return load_link_model(path)
+
+
+def resolve_link_model(link_model=None):
+    """A :class:`~ncc.link.LinkModel` for ``link_model``: None → the shipped link model
+    (``ncc/pretrained/ncc-link.safetensors``), a path → that file (cached), a model → itself."""
+    from ncc.link import LinkModel
+
+    if isinstance(link_model, LinkModel):
+        return link_model
+    if link_model is None:
+        link_model = DEFAULT_LINK_MODEL_PATH
+    if not isinstance(link_model, (str, os.PathLike)):
+        raise TypeError(f"link_model must be None, a path or a LinkModel, got {type(link_model).__name__}")
+    path = Path(link_model)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_link_model(path)  # raises the ModelFileError that names the problem
+    return _load_link_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 def _as_pairs(pairs) -> list[np.ndarray]:
@@ -125,7 +156,15 @@ def score_pairs(
     -------
     scores : float64 array (n_pairs,), in [0, 1]; ``score(y, x) = 1 - score(x, y)``.
     """
-    net = resolve_model(model)
+    return _batched_scores(resolve_model(model), pairs, batch_size=batch_size, max_points=max_points,
+                           n_subsamples=n_subsamples, random_state=random_state,
+                           return_constant=return_constant, n_threads=n_threads)
+
+
+def _batched_scores(net, pairs, *, batch_size, max_points, n_subsamples, random_state, return_constant,
+                    n_threads):
+    """``net.score`` of every pair (a direction model or a link model: both share the batching,
+    the subsampling of large pairs and the threads)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     max_points = net.config.max_points if max_points is None else int(max_points)
@@ -194,6 +233,47 @@ def score_pairs(
     return (result, constant) if return_constant else result
 
 
+def link_scores(
+    pairs: Union[Sequence[np.ndarray], np.ndarray],
+    link_model=None,
+    *,
+    batch_size: int = 512,
+    max_points: Optional[int] = None,
+    n_subsamples: Optional[int] = None,
+    random_state: int = 0,
+    return_constant: bool = False,
+    n_threads: Optional[int] = None,
+):
+    """P(no causal link between the two columns), for each pair; symmetric: swapping the
+    columns gives the same value. Same inputs, options and errors as :func:`score_pairs`;
+    ``link_model``: None (the shipped link model), a link model file, or a loaded
+    :class:`~ncc.link.LinkModel`. A constant variable gives 0.5 (flagged)."""
+    return _batched_scores(resolve_link_model(link_model), pairs, batch_size=batch_size, max_points=max_points,
+                           n_subsamples=n_subsamples, random_state=random_state,
+                           return_constant=return_constant, n_threads=n_threads)
+
+
+def predict_relations(pairs, model: ModelLike = None, link_model=None, **kwargs) -> np.ndarray:
+    """(n_pairs, 3) probabilities of [x → y, y → x, no link] (:data:`RELATIONS`), rows summing to 1.
+
+    With s = P(x → y | a link) from the direction model (:func:`score_pairs`) and r = P(no link)
+    from the link model (:func:`link_scores`): [(1 − r) s, (1 − r)(1 − s), r]. Swapping the columns
+    swaps the first two and keeps the third. ``kwargs`` go to both scorers.
+    """
+    arrays = _as_pairs(pairs)  # validated once; errors name the pair
+    s = score_pairs(arrays, model, **kwargs)
+    r = link_scores(arrays, link_model, **kwargs)
+    return np.column_stack([(1.0 - r) * s, (1.0 - r) * (1.0 - s), r]) if len(arrays) else np.zeros((0, 3))
+
+
+def predict_relation(x, y, model: ModelLike = None, link_model=None, **kwargs) -> dict:
+    """``{"x->y": p, "y->x": q, "none": r}`` for one pair (summing to 1): three answers to
+    "does x cause y, does y cause x, or neither?". Same inputs as :func:`causal_score`; see
+    :func:`predict_relations`."""
+    row = predict_relations([_one_pair(x, y)], model, link_model, **kwargs)[0]
+    return {name: float(v) for name, v in zip(RELATIONS, row)}
+
+
 def _as_vector(v, name: str) -> np.ndarray:
     """numpy array of a 1-D sample given as a sequence, numpy array, pandas Series or torch tensor."""
     if isinstance(v, torch.Tensor):
@@ -208,11 +288,9 @@ def _as_vector(v, name: str) -> np.ndarray:
     return np.asarray(v)
 
 
-def causal_score(x, y, model: ModelLike = None, **kwargs) -> float:
-    """P(x → y) for one pair of 1-D samples of equal length (see :func:`score_pairs`).
-
-    ``x`` and ``y`` may be sequences, numpy arrays, pandas Series (their index is ignored: values
-    pair up by position) or torch tensors (any device and dtype; gradients are not tracked)."""
+def _one_pair(x, y) -> np.ndarray:
+    """The (n, 2) pair of two 1-D samples: sequences, numpy arrays, pandas Series (paired by
+    position, not index) or torch tensors (any device and dtype; gradients are not tracked)."""
     x = _as_vector(x, "x")
     y = _as_vector(y, "y")
     if x.ndim != 1 or y.ndim != 1:
@@ -223,4 +301,12 @@ def causal_score(x, y, model: ModelLike = None, **kwargs) -> float:
         pair = np.column_stack([x, y])
     except Exception as exc:
         raise ValueError(f"x and y must be numeric ({exc})") from None
-    return float(score_pairs([as_pair_array(pair, "(x, y)")], model, **kwargs)[0])
+    return as_pair_array(pair, "(x, y)")
+
+
+def causal_score(x, y, model: ModelLike = None, **kwargs) -> float:
+    """P(x → y) for one pair of 1-D samples of equal length (see :func:`score_pairs`).
+
+    ``x`` and ``y`` may be sequences, numpy arrays, pandas Series (their index is ignored: values
+    pair up by position) or torch tensors (any device and dtype; gradients are not tracked)."""
+    return float(score_pairs([_one_pair(x, y)], model, **kwargs)[0])

@@ -42,6 +42,7 @@ def _register() -> None:
     from ncc.cli_plot import plot_pairs
     from ncc.cli_train import train
     from ncc.cli_score import evaluate, score
+    from ncc.cli_embed import embed
     from vision.cli import app as vision_app
 
     app.command("generate")(generate)
@@ -49,6 +50,7 @@ def _register() -> None:
     app.command("train")(train)
     app.command("score")(score)
     app.command("evaluate")(evaluate)
+    app.command("embed")(embed)
     app.add_typer(vision_app, name="vision")
 
 

@@ -133,6 +133,7 @@ def score(
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the random subsamples of pairs above the model's max_points.")] = 0,
+    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
     x: Annotated[Optional[str], typer.Option("--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
     y: Annotated[Optional[str], typer.Option("--y", help="Table mode: the column to score as y (with --x).")] = None,
     all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
@@ -140,30 +141,36 @@ def score(
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
-    Output columns: pair_id, score, direction (-> or <-), n_points, status.
+    Output columns: pair_id, score, direction (-> or <-), n_points, status, then the three
+    answers p_xy, p_yx, p_none (P(x -> y), P(y -> x), P(no causal link); they sum to 1).
     Table mode (--x/--y or --all-pairs, INPUT a CSV, TSV or Parquet table with named columns):
     x, y, score, p_none, n_points, status, one row per pair of columns.
     """
-    from ncc.scoring import ncc_scorer, score_records
+    from ncc.cli_relation import RELATION_COLUMNS, link_rows, load_link, relation_cells
+    from ncc.scoring import clean_records, ncc_scorer, score_clean
 
     if x is not None or y is not None or all_pairs:
         from ncc.cli_table import score_table_command
 
         _check_plots_dir(plots)
         return score_table_command(input, x=x, y=y, all_pairs=all_pairs, output=output, model=model,
-                                   format=format, min_points=min_points, seed=seed, plots=plots)
+                                   link_model=link_model, format=format, min_points=min_points, seed=seed,
+                                   plots=plots)
     _check_output(output)
     _check_plots_dir(plots)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
     loaded, identity = load_model(model)
-    rows = _guarded(lambda: score_records(records, ncc_scorer(loaded, random_state=seed), min_points=min_points))
+    linker, link_identity = load_link(link_model)
+    cleaned = clean_records(records, min_points)
+    rows = _guarded(lambda: score_clean(cleaned, ncc_scorer(loaded, random_state=seed)))
+    relations = relation_cells(rows, _guarded(lambda: link_rows(cleaned, linker, seed)))
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["pair_id", "score", "direction", "n_points", "status"])
-    for r in rows:
+    w.writerow(["pair_id", "score", "direction", "n_points", "status", *RELATION_COLUMNS])
+    for r, cells in zip(rows, relations):
         w.writerow([r.pair_id, "" if r.score is None else f"{r.score:.6f}", r.direction,
-                    "" if r.n_points is None else r.n_points, r.status])
+                    "" if r.n_points is None else r.n_points, r.status, *cells])
     counts = _status_counts(r.status for r in rows)
     if output is None:
         typer.echo(buf.getvalue(), nl=False)
@@ -171,7 +178,8 @@ def score(
         _atomic_text(output, buf.getvalue())
         provenance = {
             "command": "ncc score", "ncc_version": __version__, "input": str(input), "format": fmt,
-            **identity, "seed": seed, "min_points": min_points, "n_pairs": len(rows), "status_counts": counts,
+            **identity, **link_identity, "seed": seed, "min_points": min_points, "n_pairs": len(rows),
+            "status_counts": counts,
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
     if plots is not None:
@@ -279,8 +287,13 @@ def evaluate(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the results: OUT.json (metrics + per-pair scores of every method), or OUT.csv (metrics) + OUT.pairs.csv (per-pair scores) + OUT.csv.json (provenance).")] = None,
     flip_seed: Annotated[Optional[int], typer.Option("--flip-seed", help="Flip each pair's columns with probability 1/2 (truth flipped in step), seeded; for sets where every truth points one way.")] = None,
     plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for decision_rate.png, roc.png and confident_pairs.png.")] = None,
+    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link model).")] = None,
 ) -> None:
-    """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines."""
+    """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines.
+
+    With CEPC targets of 0 (no link), also the three-way accuracy (x->y, y->x, none) and the AUC
+    of p_none for "no link" against "a link"; the two-way figures stay on the pairs with a link.
+    """
     from ncc.baselines import BASELINES, make_baseline
     from ncc.evaluate_output import (dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path,
                                      table_csv)
@@ -313,6 +326,13 @@ def evaluate(
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
     if not comp.pair_ids:
         fail(f"{input}: no pair with ground truth could be scored (statuses: {comp.skipped})")
+    relation = None
+    if any(r.linked is False for r in records):
+        from ncc.cli_relation import evaluate_relation, load_link
+
+        linker, link_identity = load_link(link_model)
+        identity = {**identity, **link_identity}
+        relation = _guarded(lambda: evaluate_relation(records, loaded, linker, seed, min_points))
     warning = one_way_truth(comp)
     if warning:
         typer.echo(f"Warning: {warning}", err=True)
@@ -322,6 +342,7 @@ def evaluate(
         "n_pairs": len(comp.pair_ids), "skipped": comp.skipped,
         "warnings": [warning] if warning else [],
         "metrics": {k: (m.as_dict() if m else None) for k, m in comp.metrics.items()},
+        **({"relation": relation} if relation is not None else {}),
     }
     if output is not None:
         if out_kind == "json":
@@ -355,6 +376,10 @@ def evaluate(
         notes.append(f"--flip-seed {flip_seed}: {n_flipped} of {len(records)} pairs flipped (truth flipped in step)")
     if comp.skipped:
         notes.append("left out: " + ", ".join(f"{k}: {v}" for k, v in sorted(comp.skipped.items())))
+    if relation is not None:
+        from ncc.cli_relation import relation_lines
+
+        notes += relation_lines(relation, len(comp.pair_ids))
     notes.append(f"bootstrap: {n_boot} resamples, seed {seed}; model: {identity.get('path', identity['model'])}")
     if output is not None:
         notes.append(f"saved: {output}" + (f", {pairs_path(output)}" if out_kind == "csv" else ""))

@@ -16,8 +16,10 @@ from ncc._version import __version__
 
 
 def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_pairs: bool,
-                        output: Optional[Path], model: Optional[Path], format: Optional[str],
+                        output: Optional[Path], model: Optional[Path], link_model: Optional[Path],
+                        format: Optional[str],
                         min_points: int, seed: int, plots: Optional[Path]) -> None:
+    from ncc.cli_relation import load_link
     from ncc.cli_score import _atomic_text, _check_output, _guarded, _status_counts, load_model
     from ncc.scoring import ncc_scorer
     from ncc.tables import TableError, read_table, rows_to_csv, score_table_pairs, select_pairs
@@ -33,13 +35,15 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
     except TableError as exc:
         fail(str(exc))
     loaded, identity = load_model(model)
+    linker, link_identity = load_link(link_model)
 
     from tqdm import tqdm
 
     with tqdm(total=len(pairs), unit="pair", desc="scoring column pairs", file=sys.stderr,
               disable=not all_pairs) as bar:
         rows = _guarded(lambda: score_table_pairs(table, pairs, ncc_scorer(loaded, random_state=seed),
-                                                  model=loaded, min_points=min_points, progress=bar.update))
+                                                  link_model=linker, random_state=seed, min_points=min_points,
+                                                  progress=bar.update))
     text = rows_to_csv(rows)
     counts = _status_counts(r.status for r in rows)
     if output is None:
@@ -49,9 +53,8 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
         provenance = {
             "command": "ncc score (table)", "ncc_version": __version__, "input": str(input),
             "format": "table", "columns": {"x": x, "y": y, "all_pairs": all_pairs},
-            "skipped_columns": table.skipped, **identity, "seed": seed, "min_points": min_points,
-            "n_pairs": len(rows), "status_counts": counts,
-            "p_none": "empty: the model has no link head",
+            "skipped_columns": table.skipped, **identity, **link_identity, "seed": seed,
+            "min_points": min_points, "n_pairs": len(rows), "status_counts": counts,
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
     if plots is not None:

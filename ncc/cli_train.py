@@ -2,7 +2,9 @@
 
 Pairs come from the generator on the fly (its options are passed through) or from a file written
 by ``ncc generate``. Writes the model (safetensors) and its metadata (JSON sidecar: configs, seed,
-package version, steps, wall time, held-out synthetic metrics, the command line). Checkpoints are
+package version, steps, wall time, held-out synthetic metrics, the command line), and
+``OUTPUT.png``: training loss and held-out accuracy against steps, from the logged history.
+``--head link`` trains the link model (P(no causal link), :mod:`ncc.link`) instead. Checkpoints are
 written atomically while training; ``--resume`` continues exactly where a run stopped.
 
 Bad input ends with a one-line message on stderr and exit code 2, before any training.
@@ -120,6 +122,17 @@ def _save_or_rescue(model, output: Path, metadata: dict, checkpoint: Path) -> No
          f"{metadata_path(rescued)}) and the checkpoint {checkpoint} is kept")
 
 
+def _plot_or_warn(path: Path, metadata: dict) -> None:
+    """OUTPUT.png: loss and held-out accuracy against steps. The model is saved already, so a
+    failure here is a warning, never an error."""
+    from ncc.plot_training import plot_history
+
+    try:
+        plot_history(metadata.get("history") or [], path, title=Path(path).stem)
+    except (OSError, ValueError, ImportError) as exc:
+        typer.echo(f"Warning: cannot draw {path} ({getattr(exc, 'strerror', None) or exc})", err=True)
+
+
 def train(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.safetensors); metadata goes to the same name with .json.", rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
@@ -142,6 +155,7 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start over even if the checkpoint file exists (it is replaced).", rich_help_panel=_RUN)] = False,
     keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep the checkpoint after the model is saved (it is deleted by default).", rich_help_panel=_RUN)] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
+    head: Annotated[str, typer.Option("--head", help="What the model answers: direction (P(x -> y)) or link (P(no causal link); defaults then come from ncc.train.DEFAULT_LINK_ARCH and DEFAULT_LINK_GENERATOR).", rich_help_panel=_RUN)] = "direction",
     embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
     embed_layers: Annotated[Optional[int], typer.Option("--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
     classifier_dim: Annotated[Optional[int], typer.Option("--classifier-dim", help="Units per ψ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
@@ -177,8 +191,13 @@ def train(
 
     from ncc.model import NCCConfig
     from ncc.serialization import metadata_path, save_model
-    from ncc.train import (DEFAULT_ARCH, ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig,
-                           TrainingInterrupted, generator_options, resolve_device, train_ncc)
+    from ncc.train import (DEFAULT_ARCH, DEFAULT_LINK_ARCH, DEFAULT_LINK_GENERATOR, HEADS, ArrayPairs,
+                           CheckpointError, SyntheticPairs, TrainConfig, TrainingInterrupted,
+                           generator_options, resolve_device, train_ncc)
+
+    if head not in HEADS:
+        fail(f"unknown --head {head!r}; valid: {', '.join(HEADS)}")
+    link = head == "link"
 
     # -- validate everything before any work -----------------------------------------------------
     generator_given = {
@@ -205,7 +224,7 @@ def train(
                                    lr_schedule=lr_schedule, weight_decay=weight_decay,
                                    eval_every=eval_every, checkpoint_every=checkpoint_every).items() if v is not None}
     try:
-        model_config = NCCConfig(**{**DEFAULT_ARCH, "batchnorm": batchnorm, **arch,
+        model_config = NCCConfig(**{**(DEFAULT_LINK_ARCH if link else DEFAULT_ARCH), "batchnorm": batchnorm, **arch,
                                     **({} if statistics is None else {"statistics": statistics}),
                                     **({} if copula is None else {"copula": copula})})
     except (TypeError, ValueError) as exc:
@@ -231,9 +250,17 @@ def train(
         if data is not None:
             source = ArrayPairs.from_file(data, seed=seed, n_heldout=heldout)
             n_heldout = len(source.heldout_idx)
+            if link and not ((source.y < 0).any() and (source.y >= 0).any()):
+                raise ValueError(f"--head link: --data {data} needs pairs with a link (label 1 / 0) and "
+                                 "without one (label -1); generate it with --kinds causal,independent,confounded")
         else:
             n_heldout = 1000 if heldout is None else heldout
+            if link and "kinds" not in generator_given:  # the link head needs the no-link kinds
+                generator_given = {**DEFAULT_LINK_GENERATOR, **generator_given}
             source = SyntheticPairs(generator_options(generator_given), seed=seed, n_heldout=n_heldout)
+            if link and ("causal" not in source.config.kinds or len(source.config.kinds) < 2):
+                raise ValueError(f"--head link: --kinds {','.join(source.config.kinds)} must hold causal and at "
+                                 "least one of independent, confounded (pairs with and without a link)")
         try:
             train_config = TrainConfig(seed=seed, ensemble=ensemble, n_heldout=n_heldout, **opts)
         except ValueError as exc:
@@ -251,7 +278,7 @@ def train(
     torch.set_num_threads(threads if threads is not None else _default_threads())
     try:
         result = train_ncc(model_config, train_config, source, checkpoint=checkpoint, resume=resume,
-                           device=torch_device, progress=progress)
+                           device=torch_device, progress=progress, head=head)
     except CheckpointError as exc:
         fail(str(exc))
     except TrainingInterrupted as exc:
@@ -269,8 +296,11 @@ def train(
     _save_or_rescue(result.model, output, metadata, checkpoint)
     if not keep_checkpoint:
         checkpoint.unlink(missing_ok=True)  # the model file now holds everything worth keeping
+    _plot_or_warn(output.with_suffix(".png"), metadata)
     acc = metadata["heldout"]["accuracy"]
-    acc_text = f"held-out accuracy {acc:.3f} on {metadata['heldout']['n_pairs']} pairs" if acc is not None \
-        else "no held-out pairs"
+    acc_text = f"held-out {'link ' if link else ''}accuracy {acc:.3f} on {metadata['heldout']['n_pairs']} pairs" \
+        if acc is not None else "no held-out pairs"
+    if link and metadata["heldout"].get("auc") is not None:
+        acc_text += f", link AUC {metadata['heldout']['auc']:.3f}"
     typer.echo(f"saved {output} and {metadata_path(output)} ({acc_text}; "
                f"{metadata['steps']} steps in {metadata['wall_time_s']:.0f} s)")

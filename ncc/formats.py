@@ -71,7 +71,9 @@ class PairRecord:
     ``data`` is an ``(n, 2)`` float array (first column = first variable) or ``None`` when the
     pair cannot be scored; ``status`` is ``"ok"`` or a short code saying why (first word is
     the code, an optional parenthesis gives details). ``truth`` is 1 when the first column
-    causes the second, 0 for the reverse, ``None`` when unknown or not requested.
+    causes the second, 0 for the reverse, ``None`` when unknown or not requested. ``linked``
+    is False for a pair known to have no causal link (CEPC target 0; its ``truth`` is None),
+    True for a CEPC target of ±1, None when the file does not say.
     """
 
     pair_id: str
@@ -80,6 +82,7 @@ class PairRecord:
     weight: float = 1.0
     status: str = "ok"
     source: str = ""
+    linked: bool | None = None
 
     @property
     def n_points(self) -> int | None:
@@ -348,6 +351,7 @@ def read_cepc(pairs_csv: str | os.PathLike, targets_csv: str | os.PathLike | Non
         for rec in records:
             t = targets.get(rec.pair_id)
             rec.truth = None if t in (None, 0) else int(t == 1)
+            rec.linked = None if t is None else t != 0
     return records
 
 

@@ -107,3 +107,28 @@ def evaluate_scores(truth, score, weights=None, *, n_boot: int = 2000, random_st
     t, s, w = _check(truth, score, weights)
     lo, hi = bootstrap_ci(t, s, w, n_boot=n_boot, random_state=random_state, indices=indices)
     return DirectionMetrics(len(t), accuracy(t, s), weighted_accuracy(t, s, w), auc(t, s), lo, hi)
+
+
+#: Classes of the three-way answer, in the column order of ncc.predict_relations.
+RELATION_CLASSES = ("x->y", "y->x", "none")
+
+
+def relation_metrics(truth3, probabilities) -> dict:
+    """Three answers against the truth: ``truth3`` holds 0 (x → y), 1 (y → x) or 2 (no link) per
+    pair, ``probabilities`` the (n, 3) [P(x → y), P(y → x), P(none)]. Returns the three-way accuracy
+    (argmax; a tie counts as a share of right), the AUC of P(none) for "no link" against
+    "a link" (NaN with one class), and the pairs per class."""
+    t = np.asarray(truth3)
+    p = np.asarray(probabilities, dtype=float)
+    if t.ndim != 1 or p.shape != (len(t), 3):
+        raise ValueError(f"truth3 must be (n,) and probabilities (n, 3), got {t.shape} and {p.shape}")
+    if not np.isin(t, (0, 1, 2)).all():
+        raise ValueError("truth3 must hold 0 (x->y), 1 (y->x) or 2 (no link)")
+    best = p == p.max(1, keepdims=True)
+    right = best[np.arange(len(t)), t] / best.sum(1) if len(t) else np.zeros(0)
+    return {
+        "n_pairs": int(len(t)),
+        "n_per_class": {name: int((t == k).sum()) for k, name in enumerate(RELATION_CLASSES)},
+        "three_way_accuracy": float(right.mean()) if len(t) else float("nan"),
+        "auc_none": auc((t == 2).astype(float), p[:, 2]) if len(t) else float("nan"),
+    }

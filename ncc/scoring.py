@@ -14,6 +14,7 @@ Statuses (first word is the code):
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -119,6 +120,27 @@ def ncc_scorer(model=None, **kwargs) -> Scorer:
     return run
 
 
+def link_scorer(link_model=None, **kwargs) -> Scorer:
+    """A scorer of P(no causal link) backed by :func:`ncc.link_scores` (same cleaning and
+    statuses as the direction scorer, so both give values for the very same pairs)."""
+
+    def run(pairs: list[np.ndarray]) -> np.ndarray:
+        import ncc
+
+        return ncc.link_scores(pairs, link_model=link_model, **kwargs)
+
+    return run
+
+
+def relation_of(direction: ScoredPair, link: ScoredPair) -> tuple[float, float, float] | None:
+    """(p_xy, p_yx, p_none) of one pair from its direction and link rows, or None when either
+    has no value: p_xy = (1 − p_none) s, p_yx = (1 − p_none)(1 − s)."""
+    if direction.score is None or link.score is None:
+        return None
+    r = link.score
+    return (1.0 - r) * direction.score, (1.0 - r) * (1.0 - direction.score), r
+
+
 def score_records(records: Sequence[PairRecord], scorer: Scorer | None = None, *,
                   model=None, min_points: int = MIN_POINTS) -> list[ScoredPair]:
     """Clean, then score with ``scorer`` (default: NCC with ``model``)."""
@@ -149,7 +171,8 @@ def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *
     for c in cleaned:
         code = status_code(c.status)
         if c.record.truth is None:
-            skipped["no_truth"] = skipped.get("no_truth", 0) + 1
+            key = "no_link" if c.record.linked is False else "no_truth"  # no link: no direction to score
+            skipped[key] = skipped.get(key, 0) + 1
         elif c.scorable or code == "constant":
             kept.append(c)
         else:
@@ -181,6 +204,6 @@ def flip_orientation(records: Sequence[PairRecord], seed: int) -> tuple[list[Pai
         if flip:
             data = None if rec.data is None else rec.data[:, ::-1].copy()
             truth = None if rec.truth is None else 1 - rec.truth
-            rec = PairRecord(rec.pair_id, data, truth, rec.weight, rec.status, rec.source)
+            rec = dataclasses.replace(rec, data=data, truth=truth)  # every other field (weight, link) kept
         out.append(rec)
     return out, int(flips.sum())

@@ -7,6 +7,11 @@ File layout (``MODEL.safetensors``):
 * header metadata (strings): ``format = "ncc-model"``, ``format_version``, ``config`` (the
   :class:`~ncc.model.NCCConfig` as JSON), ``n_members``, ``ncc_version``.
 
+A link model (:class:`~ncc.link.LinkModel`, P(no causal link)) has the same layout with
+``format = "ncc-link-model"`` and, when saved with training metadata, its ``recipe`` (model and
+training configs, generator, seed, command, version) as JSON in the header too. Each loader
+refuses the other kind by name.
+
 Training metadata (generator config, seed, steps, held-out metrics, command line, ...) goes in a
 JSON sidecar with the same stem: ``MODEL.json``. The sidecar is informative; the safetensors file
 alone is enough to load the model.
@@ -37,15 +42,22 @@ __all__ = [
     "metadata_path",
     "read_metadata",
     "write_json_atomic",
+    "LINK_FORMAT",
+    "DEFAULT_LINK_MODEL_PATH",
+    "load_link_model",
 ]
 
 FORMAT = "ncc-model"
 FORMAT_VERSION = 1
 #: The shipped default model, used wherever ``model=None``.
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "pretrained" / "ncc-default.safetensors"
+LINK_FORMAT = "ncc-link-model"
+#: The shipped link model (P(no causal link)), used wherever ``link_model=None``.
+DEFAULT_LINK_MODEL_PATH = DEFAULT_MODEL_PATH.with_name("ncc-link.safetensors")
+#: Metadata keys copied into a link model's header as its recipe.
+_RECIPE_KEYS = ("ncc_version", "model_config", "train_config", "data", "seed", "command")
 
 Model = Union[NCC, NCCEnsemble]
-
 
 
 class ModelFileError(ValueError):
@@ -76,30 +88,36 @@ def write_json_atomic(path: Union[str, os.PathLike], data: dict) -> None:
     _atomic_write(Path(path), write)
 
 
-def _tensors_and_header(model: Model) -> tuple[dict, dict]:
-    if not isinstance(model, (NCC, NCCEnsemble)):
-        raise TypeError(f"expected an NCC or NCCEnsemble, got {type(model).__name__}")
+def _tensors_and_header(model: Model, metadata: Optional[dict] = None) -> tuple[dict, dict]:
+    from ncc.link import LinkModel
+
+    if not isinstance(model, (NCC, NCCEnsemble, LinkModel)):
+        raise TypeError(f"expected an NCC, NCCEnsemble or LinkModel, got {type(model).__name__}")
+    link = isinstance(model, LinkModel)
     tensors = {
         f"members.{k}.{name}": tensor.detach().cpu().contiguous()
         for k, member in enumerate(model.members)
         for name, tensor in member.state_dict().items()
     }
     header = {
-        "format": FORMAT,
+        "format": LINK_FORMAT if link else FORMAT,
         "format_version": str(FORMAT_VERSION),
         "config": json.dumps(model.config.to_dict()),
         "n_members": str(len(model.members)),
         "ncc_version": __version__,
     }
+    if link and metadata is not None:  # a link model carries its recipe in the file itself
+        header["recipe"] = json.dumps({k: metadata[k] for k in _RECIPE_KEYS if k in metadata}, sort_keys=True)
     return tensors, header
 
 
 def save_model(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
-    """Save ``model`` (an NCC or an NCCEnsemble) to ``path`` (+ ``metadata`` as a JSON sidecar)."""
+    """Save ``model`` (an NCC, NCCEnsemble or LinkModel) to ``path`` (+ ``metadata`` as a JSON
+    sidecar; a link model also stores its recipe from it in the safetensors header)."""
     from safetensors.torch import save_file
 
     path = Path(path)
-    tensors, header = _tensors_and_header(model)
+    tensors, header = _tensors_and_header(model, metadata)
     _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
     if metadata is not None:
         write_json_atomic(metadata_path(path), metadata)
@@ -182,34 +200,60 @@ def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] =
     metadata (or None) in ``model.metadata`` and the file in ``model.source_path``.
     Raises :class:`ModelFileError` for a missing, corrupt, foreign or pickle file.
     """
-    from safetensors import safe_open
-
     path = Path(path)
     if path == DEFAULT_MODEL_PATH and not path.exists():
         raise ModelFileError(path, "the default pretrained model is not installed; pass a model file "
                                    "(model=... / --model PATH) or build it with `ncc train` (see README)")
+    return _load(path, device, FORMAT)
+
+
+def load_link_model(path: Union[str, os.PathLike], device: Union[str, torch.device] = "cpu"):
+    """Load a link model file (:class:`~ncc.link.LinkModel`, P(no causal link)); checks as
+    :func:`load_model`, and ``model.recipe`` holds the recipe stored in the header (or None)."""
+    path = Path(path)
+    if path == DEFAULT_LINK_MODEL_PATH and not path.exists():
+        raise ModelFileError(path, "the shipped link model is not installed; pass a link model file "
+                                   "(link_model=... / --link-model PATH) or build it with `ncc train --head link`")
+    return _load(path, device, LINK_FORMAT)
+
+
+def _load(path: Path, device, expected: str):
+    from safetensors import safe_open
+
     if path.is_dir():
         raise ModelFileError(path, "is a directory, not a model file")
-    config, n_members = _checked_header(_read_raw_header(path), path)  # before any allocation
+    raw = _read_raw_header(path)
+    config, n_members = _checked_header(raw, path, expected)  # before any allocation
     try:
         with safe_open(str(path), framework="pt", device="cpu") as fh:
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}
     except Exception as exc:  # safetensors raises its own error types for every kind of damage
         raise ModelFileError(path, f"not a valid safetensors file ({exc})") from None
-    model = _build_model(tensors, config, n_members, path).to(device)
+    model = _build_model(tensors, config, n_members, path, link=expected == LINK_FORMAT).to(device)
     model.metadata = read_metadata(path)
     model.source_path = str(path)
+    if expected == LINK_FORMAT:
+        try:
+            model.recipe = json.loads((raw.get("__metadata__") or {}).get("recipe", "null"))
+        except ValueError:
+            model.recipe = None
     return model
 
 
-def _checked_header(raw: dict, where) -> tuple[NCCConfig, int]:
+def _checked_header(raw: dict, where, expected: str = FORMAT) -> tuple[NCCConfig, int]:
     """Config and member count of a parsed safetensors header, after checking every type and
     every tensor shape against them: nothing is allocated for a header that lies."""
     header = raw.get("__metadata__") or {}
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") != expected:
         found = header.get("format") if isinstance(header, dict) else None
+        if found == LINK_FORMAT:
+            raise ModelFileError(where, "is a link model (P(no causal link)), not a direction model; "
+                                        "pass it as the link model (link_model=... / --link-model)")
+        if found == FORMAT:
+            raise ModelFileError(where, "is a direction model, not a link model (P(no causal link)); "
+                                        "train one with `ncc train --head link`")
         raise ModelFileError(where, f"not an NCC model file (safetensors metadata 'format' is "
-                                    f"{found!r}, expected {FORMAT!r})")
+                                    f"{found!r}, expected {expected!r})")
     try:
         version = int(header["format_version"])
         values = json.loads(header["config"])
@@ -234,7 +278,7 @@ def _checked_header(raw: dict, where) -> tuple[NCCConfig, int]:
     return config, n_members
 
 
-def _build_model(tensors: dict, config: NCCConfig, n_members: int, where) -> Model:
+def _build_model(tensors: dict, config: NCCConfig, n_members: int, where, link: bool = False) -> Model:
     """Check the values and build the model (eval mode, on CPU); shapes were checked already."""
     for key, tensor in tensors.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
@@ -252,5 +296,9 @@ def _build_model(tensors: dict, config: NCCConfig, n_members: int, where) -> Mod
             first = str(exc).strip().splitlines()[0]
             raise ModelFileError(where, f"weights do not match the stored config (member {k}: {first})") from None
         members.append(member)
+    if link:
+        from ncc.link import LinkModel
+
+        return LinkModel(members).eval()
     model: Model = members[0] if n_members == 1 else NCCEnsemble(members)
     return model.eval()

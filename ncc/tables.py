@@ -7,8 +7,7 @@
     $ ncc score table.csv --all-pairs -o pairs.csv
 
 Each output row is ``x, y, score, p_none, n_points, status``: ``score`` is P(x → y); ``p_none``
-is P(no causal link), filled once the model has a link head (empty until then, see
-:func:`no_link_probability`). Rows with a missing value in either column are dropped for that
+is P(no causal link) from the link model (:func:`no_link_probability`). Rows with a missing value in either column are dropped for that
 pair only (the status says how many); non-numeric columns are listed as skipped.
 
 Tables come from CSV/TSV files (numpy and the csv module only), Parquet files (with pyarrow) or
@@ -238,10 +237,12 @@ def select_pairs(table: Table, x: Optional[str] = None, y: Optional[str] = None)
 
 
 # ----------------------------------------------------------------------------- scoring
-def no_link_probability(model, pairs: Sequence[np.ndarray]) -> Optional[np.ndarray]:
-    """P(no causal link) for each pair, from the model's link head; ``None`` (the column stays
-    empty) while ncc's models have no link head. The only place ``p_none`` is computed."""
-    return None
+def no_link_probability(link_model, pairs: Sequence[np.ndarray], random_state: int = 0) -> Optional[np.ndarray]:
+    """P(no causal link) for each pair, from the link model (:func:`ncc.api.link_scores`; ``None``:
+    the shipped one). The only place ``p_none`` is computed."""
+    from ncc.api import link_scores
+
+    return link_scores(list(pairs), link_model, random_state=random_state)
 
 
 def _clean_pair(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[Optional[np.ndarray], str, int]:
@@ -259,17 +260,19 @@ def _clean_pair(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[Optional
     return data, f"ok ({note})" if note else "ok", n
 
 
-def score_table_pairs(table: Table, pairs: Sequence[tuple[str, str]], scorer: Callable, *, model=None,
-                      min_points: int = 10, progress: Optional[Callable[[int], None]] = None) -> list[TableRow]:
-    """Score ``pairs`` of ``table`` with ``scorer`` (list of (n, 2) arrays -> P(first causes second)),
-    in batched calls of :data:`CHUNK_PAIRS` pairs; ``progress(k)`` after each call."""
+def score_table_pairs(table: Table, pairs: Sequence[tuple[str, str]], scorer: Callable, *, link_model=None,
+                      with_link: bool = True, random_state: int = 0, min_points: int = 10,
+                      progress: Optional[Callable[[int], None]] = None) -> list[TableRow]:
+    """Score ``pairs`` of ``table`` with ``scorer`` (list of (n, 2) arrays -> P(first causes second))
+    and, if ``with_link``, P(no link) with ``link_model``, in batched calls of :data:`CHUNK_PAIRS`
+    pairs; ``progress(k)`` after each call."""
     rows: list[TableRow] = []
     for start in range(0, len(pairs), CHUNK_PAIRS):
         chunk = pairs[start:start + CHUNK_PAIRS]
         cleaned = [(a, b, *_clean_pair(table.columns[a], table.columns[b], min_points)) for a, b in chunk]
         todo = [data for _, _, data, status, _ in cleaned if status_code(status) == "ok"]
         scores = np.asarray(scorer(todo), dtype=float) if todo else np.empty(0)
-        p_none = no_link_probability(model, todo) if todo else None
+        p_none = no_link_probability(link_model, todo, random_state) if todo and with_link else None
         k = 0
         for a, b, data, status, n in cleaned:
             code = status_code(status)
@@ -302,13 +305,14 @@ def rows_to_csv(rows: Sequence[TableRow]) -> str:
     return buf.getvalue()
 
 
-def score_table(df, x: Optional[str] = None, y: Optional[str] = None, *, model=None, min_points: int = 10,
-                random_state: int = 0, progress: bool = False):
+def score_table(df, x: Optional[str] = None, y: Optional[str] = None, *, model=None, link_model=None,
+                min_points: int = 10, random_state: int = 0, progress: bool = False):
     """Score the columns of a pandas DataFrame: the pair (``x``, ``y``), or every pair of numeric columns.
 
     Returns a DataFrame with the columns ``x, y, score, p_none, n_points, status`` (one row per
-    pair; ``score`` = P(x → y), NaN when the pair was not scored; ``p_none`` NaN until the model
-    has a link head). ``result.attrs["skipped_columns"]`` maps each column left out to the reason.
+    pair; ``score`` = P(x → y), NaN when the pair was not scored; ``p_none`` = P(no causal link)
+    from ``link_model`` (None: the shipped link model), symmetric in x and y, NaN where not scored
+    and for a constant column). ``result.attrs["skipped_columns"]`` maps each column left out to the reason.
     Raises :class:`TableError` (a ValueError) for unknown or non-numeric named columns, an empty
     table, an all-missing named column, or fewer than two numeric columns; ImportError without pandas.
     """
@@ -329,8 +333,9 @@ def score_table(df, x: Optional[str] = None, y: Optional[str] = None, *, model=N
 
         bar = tqdm(total=len(pairs), unit="pair", file=sys.stderr)
     try:
-        rows = score_table_pairs(table, pairs, ncc_scorer(model, random_state=random_state), model=model,
-                                 min_points=min_points, progress=None if bar is None else bar.update)
+        rows = score_table_pairs(table, pairs, ncc_scorer(model, random_state=random_state), link_model=link_model,
+                                 random_state=random_state, min_points=min_points,
+                                 progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()

@@ -13,6 +13,9 @@
   ``resume=True`` continues exactly where the run stopped (same weights as an uninterrupted run).
 * ``TrainConfig.ensemble = K`` trains K members one after the other, each with its own seed
   stream derived from the run seed; the result is an :class:`~ncc.model.NCCEnsemble`.
+* ``head="link"`` trains the same networks for the other question, P(no causal link), with the
+  symmetric link loss of :mod:`ncc.link` (label −1 against 1 / 0); the result is a
+  :class:`~ncc.link.LinkModel`, and the held-out figures are the link accuracy, loss and AUC.
 """
 from __future__ import annotations
 
@@ -51,6 +54,10 @@ __all__ = [
     "evaluate",
     "symmetric_loss",
     "resolve_device",
+    "HEADS",
+    "DEFAULT_LINK_ARCH",
+    "DEFAULT_LINK_GENERATOR",
+    "evaluate_link",
 ]
 
 #: Generator options of the default ``ncc train`` run (any ``synthetic.make_config`` option).
@@ -95,6 +102,21 @@ def generator_options(given: Optional[dict] = None) -> dict:
 DEFAULT_ARCH: dict = {
     "statistics": True,  # hybrid: ψ also reads classic statistics of both orientations
     "copula": True,  # φ also reads each point's mid-ranks
+}
+
+#: What a run trains: "direction" (P(x → y), the shipped ncc-default model) or "link"
+#: (P(no causal link), the shipped ncc-link model; see ncc.link).
+HEADS = ("direction", "link")
+
+#: Architecture of the default link run: smaller than the direction model (a few CPU minutes);
+#: the statistics (residual HSIC, fits) and the mid-ranks carry the dependence cues.
+DEFAULT_LINK_ARCH: dict = {"statistics": True, "copula": True, "embed_dim": 48, "classifier_dim": 48}
+
+#: Generator of the default link run: DEFAULT_GENERATOR plus the no-link kinds, half of all pairs
+#: without a link (independent and confounded in equal parts).
+DEFAULT_LINK_GENERATOR: dict = {
+    "kinds": ("causal", "independent", "confounded"),
+    "kind_weights": {"causal": 2, "independent": 1, "confounded": 1},
 }
 
 # Seed streams, so that no two uses of the run seed ever draw the same numbers.
@@ -299,10 +321,44 @@ def evaluate(model: Union[NCC, NCCEnsemble], X: Pairs, y, batch_size: int = 256)
     y = np.asarray(y)
     if len(y) == 0:
         return {"n_pairs": 0, "accuracy": None, "loss": None}
-    pairs = _to_list(X)
+    scores = _scores_of(model, _to_list(X), batch_size)
+    linked = y >= 0
+    accuracy = float(np.mean((scores[linked] > 0.5) == (y[linked] == 1))) if linked.any() else None
+    target = targets_from_labels(y).double().numpy()
+    p = np.clip(scores, 1e-7, 1 - 1e-7)
+    loss = float(np.mean(-(target * np.log(p) + (1 - target) * np.log(1 - p))))
+    return {"n_pairs": int(len(y)), "accuracy": accuracy, "loss": loss}
+
+
+@torch.no_grad()
+def evaluate_link(model, X: Pairs, y, batch_size: int = 256) -> dict:
+    """Held-out link metrics in eval mode: accuracy of p_none > ½ for "no link", its binary
+    cross-entropy, and the AUC of p_none for no link (label −1) against a link (1 / 0).
+
+    ``model``: a :class:`~ncc.link.LinkModel`, or one NCC network being trained for the link head.
+    """
+    from ncc.link import LinkModel
+    from ncc.metrics import auc
+
+    y = np.asarray(y)
+    if len(y) == 0:
+        return {"n_pairs": 0, "accuracy": None, "loss": None, "auc": None}
+    net = model if isinstance(model, LinkModel) else LinkModel([model])
+    p_none = _scores_of(net, _to_list(X), batch_size)
+    unlinked = (y < 0).astype(float)
+    p = np.clip(p_none, 1e-7, 1 - 1e-7)
+    loss = float(np.mean(-(unlinked * np.log(p) + (1 - unlinked) * np.log(1 - p))))
+    accuracy = float(np.mean((p_none > 0.5) == (unlinked == 1)))
+    value = auc(unlinked, p_none)
+    return {"n_pairs": int(len(y)), "accuracy": accuracy, "loss": loss,
+            "auc": None if value != value else value}
+
+
+def _scores_of(model, pairs: list, batch_size: int) -> np.ndarray:
+    """``model.score`` of every pair in eval mode, in size-sorted chunks."""
     was_training = model.training
     model.eval()
-    scores = np.empty(len(y))
+    scores = np.empty(len(pairs))
     device = _model_device(model)
     try:
         for chunk in size_sorted_chunks([len(p) for p in pairs], batch_size, 1 << 19):
@@ -310,12 +366,7 @@ def evaluate(model: Union[NCC, NCCEnsemble], X: Pairs, y, batch_size: int = 256)
             scores[chunk] = model.score(points, mask)[0].cpu().numpy()
     finally:
         model.train(was_training)
-    linked = y >= 0
-    accuracy = float(np.mean((scores[linked] > 0.5) == (y[linked] == 1))) if linked.any() else None
-    target = targets_from_labels(y).double().numpy()
-    p = np.clip(scores, 1e-7, 1 - 1e-7)
-    loss = float(np.mean(-(target * np.log(p) + (1 - target) * np.log(1 - p))))
-    return {"n_pairs": int(len(y)), "accuracy": accuracy, "loss": loss}
+    return scores
 
 
 def _make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
@@ -434,11 +485,14 @@ class _Trainer:
 
     def __init__(self, model_config: NCCConfig, config: TrainConfig, data: PairSource,
                  checkpoint: Optional[Path], device: torch.device, progress: bool,
-                 callback: Optional[Callable[[int, int, float], None]]) -> None:
+                 callback: Optional[Callable[[int, int, float], None]], head: str = "direction") -> None:
         self.model_config, self.cfg, self.data = model_config, config, data
         self.checkpoint, self.device, self.progress, self.callback = checkpoint, device, progress, callback
+        self.head = head
         self.run_key = {"model_config": model_config.to_dict(), "train_config": config.to_dict(),
                         "data": data.describe()}
+        if head != "direction":  # direction checkpoints keep their old key, so they still resume
+            self.run_key["head"] = head
         self.finished: list[dict] = []  # state dicts of finished members
         self.member_meta: list[dict] = []
         self.history: list[dict] = []
@@ -527,10 +581,9 @@ class _Trainer:
                 at_boundary = False
                 X, y = self.data.batch(member, step, cfg.batch_size)
                 points, mask = pad_pairs(_to_list(X), torch.float32, device)
-                target = targets_from_labels(y).to(device)
                 for group in optimizer.param_groups:
                     group["lr"] = _lr_at(step, cfg)
-                loss = symmetric_loss(model(points, mask), target)
+                loss = self.loss(model(points, mask), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -542,10 +595,11 @@ class _Trainer:
                                              f"(loss {value}); try a lower --lr")
                 smoothed = value if smoothed is None else 0.98 * smoothed + 0.02 * value
                 if step % cfg.eval_every == 0 or step == cfg.steps:
-                    last_eval = evaluate(model, heldout_X, heldout_y)
+                    last_eval = self.evaluate(model, heldout_X, heldout_y)
                     self.history.append({"member": member, "step": step, "train_loss": round(smoothed, 5),
                                          "heldout_accuracy": last_eval["accuracy"],
-                                         "heldout_loss": last_eval["loss"]})
+                                         "heldout_loss": last_eval["loss"],
+                                         **({"heldout_auc": last_eval["auc"]} if "auc" in last_eval else {})})
                 postfix = {"loss": f"{smoothed:.4f}"}
                 if last_eval is not None and last_eval["accuracy"] is not None:
                     postfix["heldout_acc"] = f"{last_eval['accuracy']:.3f}"
@@ -568,16 +622,33 @@ class _Trainer:
         self.finished.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         self.save(member + 1, 0)  # member done: the checkpoint points at the next one
 
+    # -- the head's loss and held-out figures --------------------------------------------------
+    def loss(self, logits: torch.Tensor, y) -> torch.Tensor:
+        if self.head == "link":
+            from ncc.link import link_loss, unlinked_targets
+
+            return link_loss(logits, unlinked_targets(y).to(logits.device))
+        return symmetric_loss(logits, targets_from_labels(y).to(logits.device))
+
+    def evaluate(self, model, X: Pairs, y) -> dict:
+        return evaluate_link(model, X, y) if self.head == "link" else evaluate(model, X, y)
+
     def result(self) -> TrainResult:
         members = []
         for state in self.finished:
             net = NCC(self.model_config)
             net.load_state_dict(state)
             members.append(net.to(self.device).eval())
-        model = members[0] if len(members) == 1 else NCCEnsemble(members).eval()
+        if self.head == "link":
+            from ncc.link import LinkModel
+
+            model = LinkModel(members).eval()
+        else:
+            model = members[0] if len(members) == 1 else NCCEnsemble(members).eval()
         cfg = self.cfg
         metadata = {
             "format": "ncc-model-metadata",
+            **({"head": self.head} if self.head != "direction" else {}),
             "ncc_version": __version__,
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "model_config": self.model_config.to_dict(),
@@ -586,7 +657,7 @@ class _Trainer:
             "seed": cfg.seed,
             "steps": cfg.steps * cfg.ensemble,
             "wall_time_s": round(self.elapsed(), 2),
-            "heldout": evaluate(model, *self.heldout),  # the ensemble's, for K > 1
+            "heldout": self.evaluate(model, *self.heldout),  # the ensemble's, for K > 1
             "members": self.member_meta,
             "history": self.history,
             "environment": {
@@ -608,6 +679,7 @@ def train_ncc(
     device: Union[str, torch.device] = "cpu",
     progress: bool = True,
     callback: Optional[Callable[[int, int, float], None]] = None,
+    head: str = "direction",
 ) -> TrainResult:
     """Train ``train_config.ensemble`` NCC networks on ``data``; returns the model and its metadata.
 
@@ -615,10 +687,14 @@ def train_ncc(
     each member, and on Ctrl-C, which raises :class:`TrainingInterrupted` after saving).
     ``resume=True`` continues from it exactly: the weights equal those of an uninterrupted run.
     ``callback(member, step, loss)`` runs after every step (tests use it to interrupt a run).
+    ``head``: "direction" (P(x → y)) or "link" (P(no causal link), a :class:`~ncc.link.LinkModel`;
+    the data need pairs labelled −1, e.g. ``DEFAULT_LINK_GENERATOR``'s kinds).
     """
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
     if resume and checkpoint is None:
         raise CheckpointError("resume needs a checkpoint path")
     device = resolve_device(device) if isinstance(device, str) else device
     trainer = _Trainer(model_config, train_config, data, Path(checkpoint) if checkpoint else None,
-                       device, progress, callback)
+                       device, progress, callback, head)
     return trainer.run(resume)

@@ -7,7 +7,7 @@ Python API (names load lazily, so importing :mod:`vision` does not import torch)
                             weights="DEFAULT")            # or a checkpoint path, or random_init=True
     report = vision.analyze("feats", "out", ncc_model="model.safetensors")
 
-See :func:`vision.extract.extract_features` and :func:`vision.analyze.analyze`.
+See :func:`vision.extract.extract_features` and :func:`vision.analysis.analyze`.
 """
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ from typing import Any
 _LAZY = {
     "extract_features": "vision.extract",
     "ExtractionConfig": "vision.extract",
-    "analyze": "vision.analyze",
-    "AnalysisConfig": "vision.analyze",
+    "analyze": "vision.analysis",
+    "AnalysisConfig": "vision.analysis",
     "load_dataset": "vision.annotations",
     "build_backbone": "vision.backbones",
+    "load_backbone": "vision.backbones",
+    "from_module": "vision.backbones",
+    "Preprocessing": "vision.preprocess",
 }
 
 __all__ = list(_LAZY)

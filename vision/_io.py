@@ -26,9 +26,10 @@ def save_arrays_atomic(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     atomic_write(path, lambda fh: np.savez(fh, **arrays), binary=True)
 
 
-def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_arrays(path: str | os.PathLike, keys=None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz``; ``keys``: only those of them present (the others are not read)."""
     with np.load(path, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
+        return {k: data[k] for k in data.files if keys is None or k in keys}
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -7,7 +7,7 @@ counts as object. Images are ``(C, H, W)`` tensors (or anything sliced the same 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Callable, Iterable
 
 import torch
 
@@ -57,3 +57,24 @@ def object_only(image: torch.Tensor, boxes: Iterable[Box]) -> torch.Tensor:
             r0, r1, c0, c1 = span
             out[..., r0:r1, c0:c1] = image[..., r0:r1, c0:c1]
     return out
+
+
+def box_coverage(boxes: Iterable[Box], height: int, width: int,
+                 resize_and_crop: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """The boxes' mask after the image's own resize and crop: ``float32 (S, S)`` in [0, 1].
+
+    Built at the decoded resolution (the pixels of :func:`box_pixel_span`, as for the
+    interventions) and sent through ``resize_and_crop`` as floats, so the antialiased resize
+    averages it exactly as it averages the pixels (edge pixels get fractional values)."""
+    mask = boxes_mask(boxes, height, width).to(torch.float32)[None]  # (1, H, W): one "channel"
+    return resize_and_crop(mask)[0].clamp_(0.0, 1.0)
+
+
+def cell_coverage(masks: torch.Tensor, map_hw: tuple[int, int]) -> torch.Tensor:
+    """``(k, S, S)`` crop masks -> ``(k, h, w)``: the fraction of each cell of an (h, w) feature map
+    they cover (adaptive average pooling: cell ``i`` of ``h`` spans crop rows
+    ``floor(i*S/h) … ceil((i+1)*S/h) − 1``, the usual partition when S is not a multiple of h)."""
+    if len(masks) == 0:
+        return torch.zeros((0, *map_hw), dtype=torch.float32)
+    cells = torch.nn.functional.adaptive_avg_pool2d(masks.to(torch.float32)[None], tuple(map_hw))[0]
+    return cells.clamp_(0.0, 1.0)

@@ -164,13 +164,15 @@ def sign_test(anticausal_means: Sequence[float], causal_means: Sequence[float]) 
 
 def compare_categories(categories: Sequence[str], anticausal: np.ndarray, causal: np.ndarray,
                        object_ratio: np.ndarray, context_ratio: np.ndarray, top_percent: float,
-                       usable: np.ndarray) -> dict:
-    """Per-category comparisons plus the overall sign tests, for one pair of direction scores."""
+                       usable: np.ndarray, in_test: np.ndarray | None = None) -> dict:
+    """Per-category comparisons (the ``usable`` categories) plus the overall sign tests (over the
+    ``in_test`` ones, default all usable), for one pair of direction scores."""
     per = {}
     for k, name in enumerate(categories):
         if usable[k]:
             per[name] = compare_top(anticausal[k], causal[k], object_ratio[k], context_ratio[k], top_percent)
-    names = list(per)
+    in_test = usable if in_test is None else in_test & usable
+    names = [name for k, name in enumerate(categories) if in_test[k]]
     return {
         "per_category": per,
         "object": sign_test([per[c]["object_ratio_anticausal"] for c in names], [per[c]["object_ratio_causal"] for c in names]),

@@ -10,6 +10,12 @@ Layout of a features folder::
 A chunk holds, for its images that decoded: ``image_index`` (rows of dataset.json), ``original``
 (n, D) features, and for every (image, category present) pair ``pair_image``,
 ``pair_category`` (index into the categories), ``context_only`` and ``object_only`` (m, D).
+When the backbone gives a spatial map and maps are kept (the default; ``--no-maps`` skips
+them), a chunk also holds ``original_map``, float16 (n, C, h, w), aligned with ``image_index``:
+the last map of the original image, whose global average is ``original``; and
+``pair_box_coverage``, float16 (m, h, w), aligned with ``pair_image``: the fraction of each map
+cell covered by that category's boxes after the image's resize and centre crop. The manifest's
+``config.map_shape`` is ``[C, h, w]``, or null when no maps are stored (older folders: absent).
 A chunk is listed in the progress file only after its file is in place, so a crash loses at
 most the chunk in progress, and a rerun skips every listed chunk.
 """
@@ -68,6 +74,66 @@ def parse_shard(spec: str | tuple[int, int] | None) -> tuple[int, int]:
     return k, n
 
 
+def _env_int(environ, name: str, minimum: int) -> int:
+    raw = environ.get(name)
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise StoreError(f"environment variable {name}={raw!r}: not an integer (set --shard K/N to override)") from None
+    if value < minimum:
+        raise StoreError(f"environment variable {name}={raw!r}: must be >= {minimum} (set --shard K/N to override)")
+    return value
+
+
+def shard_from_environment(environ=None) -> tuple[tuple[int, int], str]:
+    """The shard that the launcher gives this process, and where it came from.
+
+    - torchrun: ``RANK`` (0-based) of ``WORLD_SIZE`` -> shard ``RANK+1 / WORLD_SIZE``;
+    - SLURM job arrays: ``SLURM_ARRAY_TASK_ID`` of ``SLURM_ARRAY_TASK_COUNT`` tasks, counted from
+      ``SLURM_ARRAY_TASK_MIN`` (0 if unset) in steps of ``SLURM_ARRAY_TASK_STEP`` (1 if unset), so
+      ``--array=1-8`` and ``--array=0-70:10`` both work;
+    - both (torchrun inside each array task): ``RANK`` splits each task's shard further, giving
+      ``COUNT * WORLD_SIZE`` shards;
+    - neither: ``1/1``.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    parts, sources = [], []
+    if env.get("SLURM_ARRAY_TASK_ID") not in (None, ""):
+        if env.get("SLURM_ARRAY_TASK_COUNT") in (None, ""):
+            raise StoreError("environment variable SLURM_ARRAY_TASK_COUNT is not set but SLURM_ARRAY_TASK_ID is "
+                             "(set --shard K/N to override)")
+        task = _env_int(env, "SLURM_ARRAY_TASK_ID", 0)
+        count = _env_int(env, "SLURM_ARRAY_TASK_COUNT", 1)
+        low = _env_int(env, "SLURM_ARRAY_TASK_MIN", 0) if env.get("SLURM_ARRAY_TASK_MIN") not in (None, "") else 0
+        step = _env_int(env, "SLURM_ARRAY_TASK_STEP", 1) if env.get("SLURM_ARRAY_TASK_STEP") not in (None, "") else 1
+        offset = task - low
+        if offset < 0 or offset % step or offset // step >= count:
+            raise StoreError(f"environment variable SLURM_ARRAY_TASK_ID={task}: not task 1..{count} of an array from "
+                             f"{low} in steps of {step} (uneven arrays such as 1,5,9 need --shard K/N)")
+        parts.append((offset // step, count))
+        sources.append(f"SLURM_ARRAY_TASK_ID={task} of SLURM_ARRAY_TASK_COUNT={count}"
+                       + (f", SLURM_ARRAY_TASK_MIN={low}" if low else "") + (f", step {step}" if step != 1 else ""))
+    if env.get("WORLD_SIZE") not in (None, "") or env.get("RANK") not in (None, ""):
+        for name in ("RANK", "WORLD_SIZE"):
+            if env.get(name) in (None, ""):
+                raise StoreError(f"environment variable {name} is not set but "
+                                 f"{'WORLD_SIZE' if name == 'RANK' else 'RANK'} is (set --shard K/N to override)")
+        world = _env_int(env, "WORLD_SIZE", 1)
+        rank = _env_int(env, "RANK", 0)
+        if rank >= world:
+            raise StoreError(f"environment variable RANK={rank}: must be below WORLD_SIZE={world}")
+        parts.append((rank, world))
+        sources.append(f"torchrun RANK={rank} of WORLD_SIZE={world}")
+    if not parts:
+        return (1, 1), "default (no --shard, no launcher environment)"
+    index, total = 0, 1
+    for i, n in parts:  # mixed radix: the array task is the major index, the rank the minor one
+        index, total = index * n + i, total * n
+    return (index + 1, total), "; ".join(sources)
+
+
 def shard_images(n_images: int, shard: tuple[int, int]) -> list[int]:
     """Image indices of shard K of N: every N-th image, so shards get similar mixes of images."""
     k, n = shard
@@ -112,8 +178,9 @@ class FeatureStore:
         if manifest_path.exists():
             old = read_json(manifest_path)
             if old.get("fingerprint") != fp:
+                as_json = json.loads(json.dumps(config))  # tuples read back as lists: compare like that
                 diff = [k for k in sorted(set(config) | set(old.get("config", {})))
-                        if config.get(k) != old.get("config", {}).get(k)]
+                        if as_json.get(k) != old.get("config", {}).get(k) and k != "map_shape"]
                 what = f"settings differ: {', '.join(diff)}" if diff else "the dataset differs"
                 raise StoreError(f"{self.root}: holds features made differently ({what}); use another features folder")
             return old
@@ -122,6 +189,20 @@ class FeatureStore:
                     "n_images": len(dataset.images), "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **(extra or {})}
         write_json_atomic(manifest_path, manifest)
         return manifest
+
+    def record_map_shape(self, shape: "tuple[int, ...] | None") -> None:
+        """Write ``config.map_shape`` (the backbone's ``[C, h, w]``, or null: no map) once the
+        first batch has shown it; it follows from the fingerprinted settings, so it is not part
+        of the fingerprint. Shards that write it at the same time write the same value."""
+        manifest = self.manifest()
+        value = list(shape) if shape else None
+        if "map_shape" in manifest["config"]:
+            if manifest["config"]["map_shape"] != value:
+                raise StoreError(f"{self.root / MANIFEST}: records maps of shape {manifest['config']['map_shape']}, "
+                                 f"but the backbone gives {value}")
+            return
+        manifest["config"]["map_shape"] = value
+        write_json_atomic(self.root / MANIFEST, manifest)
 
     def load_progress(self, shard: tuple[int, int], chunk_size: int, n_chunks: int) -> dict:
         others = [p.name for p in self.root.glob("progress-shard-*.json")
@@ -181,12 +262,14 @@ class FeatureStore:
                 raise StoreError(f"{self.root}: shard {k}/{n} is incomplete ({len(prog['done'])}/{prog['n_chunks']} chunks); rerun extract with --shard {k}/{n} to finish it")
         return [found[key] for key in sorted(found)]
 
-    def iter_chunks(self) -> Iterator[dict[str, np.ndarray]]:
+    def iter_chunks(self, keys: "tuple[str, ...] | None" = None) -> Iterator[dict[str, np.ndarray]]:
+        """Every chunk's arrays, in shard and chunk order; ``keys``: read only those arrays (the
+        ones a chunk has: maps are absent from older folders), e.g. to skip the maps."""
         for prog in self.shard_progress():
             for cid in sorted(prog["done"], key=int):
                 path = self.root / prog["done"][cid]["file"]
                 try:
-                    arrays = load_arrays(path)
+                    arrays = load_arrays(path, keys)
                 except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
                     raise StoreError(f"{path}: unreadable feature chunk ({exc}); delete it and its "
                                      "progress entry, or extract again") from None

@@ -78,12 +78,15 @@ def test_score_end_to_end_with_bad_pairs(tmp_path, model_file):
     result = runner.invoke(app, ["score", str(folder), "--model", str(model_file), "--output", str(out)])
     assert result.exit_code == 0, result.output
     rows = _read_csv(out)
-    assert list(rows[0]) == ["pair_id", "score", "direction", "n_points", "status"]
+    # Issue 10 appended the three answers; the first five columns are unchanged.
+    assert list(rows[0]) == ["pair_id", "score", "direction", "n_points", "status", "p_xy", "p_yx", "p_none"]
     by_id = {r["pair_id"]: r for r in rows}
     assert len(rows) == 8
     assert by_id["pair0002"]["status"] == "ok (dropped 3 non-finite rows)" and by_id["pair0002"]["n_points"] == "57"
     assert by_id["pair0003"]["status"].startswith("constant") and float(by_id["pair0003"]["score"]) == 0.5
     assert by_id["pair0004"]["status"].startswith("too_few_points") and by_id["pair0004"]["score"] == ""
+    assert by_id["pair0004"]["p_none"] == by_id["pair0005"]["p_xy"] == ""  # failed pairs: empty, as score
+    assert float(by_id["pair0003"]["p_none"]) == 0.5  # constant: no information either way
     assert by_id["pair0005"]["status"].startswith("non_numeric")
     assert by_id["pair0006"]["status"].startswith("multivariate")
     assert by_id["pair0007"]["status"] == "empty_file"

@@ -72,7 +72,12 @@ def test_score_table_every_pair_matches_causal_score(net):
     assert ab.n_points == 117 and ab.status == "ok (dropped 3 rows with missing values)"
     keep = df.b.notna()
     assert ab.score == pytest.approx(ncc.causal_score(df.a[keep], df.b[keep], model=net), abs=1e-9)
-    assert out.iloc[1].status == "ok" and out.p_none.isna().all()  # no link head yet
+    assert out.iloc[1].status == "ok"
+    link = ncc.link_scores([np.c_[df.a[keep], df.b[keep]]])[0]  # the shipped link model
+    assert ab.p_none == pytest.approx(link, abs=1e-6) and 0 <= ab.p_none <= 1  # batching: ~1e-7
+    swapped = ncc.score_table(df, "b", "a", model=net).iloc[0]
+    assert swapped.p_none == pytest.approx(ab.p_none, abs=1e-6)  # symmetric
+    assert swapped.score == pytest.approx(1 - ab.score, abs=1e-9)  # antisymmetric
 
 
 def test_score_table_one_named_pair_and_bad_names(net):
@@ -100,6 +105,7 @@ def test_score_table_constant_and_too_few(net):
     df = pd.DataFrame({"a": np.arange(30.0), "k": np.ones(30), "sparse": [1.0] * 5 + [np.nan] * 25})
     out = ncc.score_table(df, model=net).set_index(["x", "y"])
     assert out.loc[("a", "k"), "score"] == 0.5 and out.loc[("a", "k"), "status"].startswith("constant (y")
+    assert np.isnan(out.loc[("a", "k"), "p_none"])
     assert np.isnan(out.loc[("a", "sparse"), "score"])
     assert out.loc[("a", "sparse"), "status"] == "too_few_points (5 < 10, after dropped 25 rows with missing values)"
 
@@ -168,7 +174,8 @@ def test_cli_all_pairs_matches_python(tmp_path, model_file, net):
     expected = ncc.score_table(df, model=net)
     for row, (_, ref) in zip(rows, expected.iterrows()):
         assert (row["x"], row["y"]) == (ref.x, ref.y)
-        assert float(row["score"]) == pytest.approx(ref.score, abs=1e-6) and row["p_none"] == ""
+        assert float(row["score"]) == pytest.approx(ref.score, abs=1e-6)
+        assert float(row["p_none"]) == pytest.approx(ref.p_none, abs=1e-6)
     prov = json.loads((tmp_path / "pairs.csv.json").read_text())
     assert prov["skipped_columns"]["city"].startswith("non-numeric") and prov["n_pairs"] == 3
     assert pd.read_csv(out).shape == (3, 6)

@@ -10,7 +10,8 @@ from tests.vision.fixtures import make_coco, make_voc, voc_xml
 
 runner = CliRunner()
 FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
-FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2"]
+FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0", "--min-positives", "0",
+                 "--permutations", "5", "--bootstrap", "50"]
 
 
 def _invoke(args):
@@ -28,12 +29,14 @@ def test_run_end_to_end(tmp_path, tiny_ncc_model):
     res = _invoke(["run", "--images", img, "--annotations", ann, "--arch", "resnet18", "--out", out,
                    "--categories", "all", "--ncc-model", tiny_ncc_model, *FAST, *FAST_ANALYSIS])
     assert res.exit_code == 0, res.output
-    assert "RANDOM weights" in res.output and "report:" in res.output
+    assert "report:" in res.output
+    assert res.output.count("RANDOM WEIGHTS") == 1  # said once, not by extraction and analysis both
     for name in ("feature_scores.csv", "feature_correlations.csv", "report.json", "report.md",
                  "ratios_by_category.png", "examples.png"):
         assert (out / name).is_file(), name
     rows = _read_csv(out / "feature_scores.csv")
-    assert list(rows[0]) == ["category", "feature", "causal", "anticausal", "object_ratio", "context_ratio"]
+    assert list(rows[0]) == ["category", "feature", "causal", "anticausal", "object_ratio", "context_ratio",
+                             "zero_fraction", "mean_activation", "objectness"]
     assert len(rows) == 3 * 512 and {r["category"] for r in rows} == {"aeroplane", "dog", "person"}
     assert [int(r["feature"]) for r in rows[:3]] == [0, 1, 2]
     report = json.loads((out / "report.json").read_text())
@@ -159,3 +162,101 @@ def test_training_features_must_match(tmp_path, tiny_ncc_model):
     res = _invoke(["analyze", "--features", tmp_path / "a", "--train-features", tmp_path / "b", "--out", tmp_path / "o",
                    "--ncc-model", tiny_ncc_model])
     assert res.exit_code == 2 and "other settings (preprocessing)" in res.output
+
+
+# -- issue 8: backbones from torchvision, module:callable and timm, end to end -----------------------
+
+def _trivial_scorer(pairs):
+    """Any fn(list of (n, 2) arrays) -> P(first causes second): here from the two spreads."""
+    import numpy as np
+
+    return np.array([0.5 + 0.5 * np.tanh(np.std(p[:, 0]) - np.std(p[:, 1])) for p in pairs])
+
+
+@pytest.mark.parametrize("arch, extra, dim, map_shape", [
+    ("resnet18", ["--random-init", "--resize", "64"], 512, [512, 2, 2]),
+    ("tests.vision.arch_helpers:tiny_convnet", ["--resize", "40", "--crop", "32", "--mean", "0.5,0.5,0.5",
+                                                "--std", "0.5,0.5,0.5"], 8, [8, 4, 4]),
+    ("timm:test_resnet", ["--random-init", "--resize", "64"], 96, [96, 2, 2]),
+])
+def test_backbones_end_to_end(tmp_path, arch, extra, dim, map_shape):
+    if arch.startswith("timm:"):
+        pytest.importorskip("timm")
+    from vision.analysis import analyze
+
+    img, ann = make_coco(tmp_path / "ds", n_images=8)
+    feats = tmp_path / "feats"
+    res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", feats, "--arch", arch,
+                   "--categories", "all", "--workers", "0", "--quiet", *extra])
+    assert res.exit_code == 0, res.output
+    assert f"maps {'x'.join(map(str, map_shape))}" in res.output
+    manifest = json.loads((feats / "manifest.json").read_text())
+    assert manifest["config"]["map_shape"] == map_shape and manifest["config"]["feature_dim"] == dim
+    assert manifest["backbone"]["arch"] == arch and len(manifest["backbone"]["state_dict_sha256"]) == 64
+    if ":" in arch and not arch.startswith("timm:"):
+        assert manifest["backbone"]["weights"]["class"] == "tests.vision.arch_helpers.TinyConvNet"
+        assert manifest["config"]["preprocessing"]["mean"] == [0.5, 0.5, 0.5]
+    if arch.startswith("timm:"):
+        assert manifest["config"]["preprocessing"]["mean"] == [0.5, 0.5, 0.5]  # timm's config for test_resnet
+    report = analyze(feats, tmp_path / "out", scorer=_trivial_scorer, classifier="logreg", folds=3,
+                            figures=False, progress=False)
+    rows = _read_csv(tmp_path / "out" / "feature_scores.csv")
+    assert len(rows) == 3 * dim and report["backbone"]["arch"] == arch
+
+
+@pytest.mark.parametrize("arch, expect", [
+    ("tests.vision.no_such:f", "cannot import tests.vision.no_such"),
+    ("tests.vision.arch_helpers:NOT_CALLABLE", "not callable"),
+    ("tests.vision.arch_helpers:raises", "calling it raised RuntimeError"),
+    ("tests.vision.arch_helpers:wrong_shape", "returns shape (2, 3, 32)"),
+    ("tests.vision.arch_helpers:not_a_module", "not a torch.nn.Module"),
+    ("timm:test_resnet", "needs timm"),
+    ("vgg16", "not supported"),
+])
+def test_bad_arch_is_one_line_and_exit_2(tmp_path, arch, expect, monkeypatch):
+    import sys
+
+    if arch.startswith("timm:"):
+        monkeypatch.setitem(sys.modules, "timm", None)  # as if timm were not installed
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", tmp_path / "f", "--arch", arch,
+                   *FAST])
+    assert res.exit_code == 2, res.output
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    lines = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and expect in lines[0] and arch in lines[0], err
+    assert "Traceback" not in res.output
+
+
+def test_shard_from_torchrun_and_slurm_environment(tmp_path, monkeypatch):
+    img, ann = make_coco(tmp_path / "ds", n_images=4)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    args = ["extract", "--images", img, "--annotations", ann, "--categories", "all", *FAST]
+    res = _invoke([*args, "--features", tmp_path / "f"])
+    assert res.exit_code == 0, res.output
+    assert "shard 2/2 (from torchrun RANK=1 of WORLD_SIZE=2)" in res.output
+    assert (tmp_path / "f" / "progress-shard-2-of-2.json").is_file()
+    res = _invoke([*args, "--features", tmp_path / "f", "--shard", "1/2"])  # explicit --shard wins
+    assert res.exit_code == 0 and (tmp_path / "f" / "progress-shard-1-of-2.json").is_file()
+    monkeypatch.delenv("RANK")
+    monkeypatch.delenv("WORLD_SIZE")
+    for k, v in {"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "2"}.items():
+        monkeypatch.setenv(k, v)
+    res = _invoke([*args, "--features", tmp_path / "g"])
+    assert res.exit_code == 0 and "shard 3/3 (from SLURM_ARRAY_TASK_ID=4" in res.output
+    monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "seven")
+    res = _invoke([*args, "--features", tmp_path / "h"])
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert res.exit_code == 2 and "environment variable SLURM_ARRAY_TASK_ID='seven'" in err
+    assert "Traceback" not in res.output
+
+
+def test_no_maps_and_bad_normalisation_options(tmp_path):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    args = ["extract", "--images", img, "--annotations", ann, "--categories", "all", *FAST]
+    res = _invoke([*args, "--features", tmp_path / "f", "--no-maps"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "f" / "manifest.json").read_text())["config"]["map_shape"] is None
+    res = _invoke([*args, "--features", tmp_path / "g", "--std", "0.2,0,0.2"])
+    assert res.exit_code == 2 and "--std" in res.output

@@ -9,7 +9,7 @@ from PIL import Image
 from torch import nn
 
 from tests.vision.fixtures import make_coco
-from vision.analyze import load_features
+from vision.analysis import load_features
 from vision.annotations import load_dataset
 from vision.extract import extract_features
 from vision.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing, normalize, resize_and_crop
@@ -70,7 +70,7 @@ def test_features_match_an_independent_recomputation(tmp_path, resnet18_random):
         rec = ds.images[i]
         for p in np.flatnonzero(chunk["pair_image"] == i):
             cat = ds.categories[chunk["pair_category"][p]]
-            ref = _reference(resnet18_random.model, rec.path, rec.boxes[cat], SIZE)
+            ref = _reference(resnet18_random.features, rec.path, rec.boxes[cat], SIZE)
             got = np.stack([chunk["original"][row], chunk["context_only"][p], chunk["object_only"][p]])
             # PIL and torch antialiased resizes differ by at most one grey level on a few pixels
             assert np.allclose(got, ref, rtol=0, atol=2e-2 * np.abs(ref).max())
@@ -247,3 +247,161 @@ def test_damaged_features_folder_names_the_file(tmp_path, resnet18_random, damag
     with pytest.raises(StoreError) as err:
         load_features(tmp_path / "f")
     assert str(target) in str(err.value) and "\n" not in str(err.value)
+
+
+# -- issue 8: maps, box coverage, bare modules ---------------------------------------------------
+
+def _cell_coverage_by_geometry(span, width, height, size, cells):
+    """Share of each map cell inside the box, from the resize/crop geometry alone (no resampling)."""
+    r0, r1, c0, c1 = span
+    new_w, new_h = (size, int(size * height / width)) if width <= height else (int(size * width / height), size)
+    sx, sy = new_w / width, new_h / height
+    left, top = int(round((new_w - size) / 2)), int(round((new_h - size) / 2))
+    x0, x1, y0, y1 = c0 * sx - left, c1 * sx - left, r0 * sy - top, r1 * sy - top
+    cell = size / cells
+    out = np.zeros((cells, cells))
+    for i in range(cells):
+        for j in range(cells):
+            h = max(0.0, min(y1, (i + 1) * cell) - max(y0, i * cell))
+            w = max(0.0, min(x1, (j + 1) * cell) - max(x0, j * cell))
+            out[i, j] = h * w / cell ** 2
+    return out
+
+
+def test_maps_and_box_coverage_are_stored(tmp_path, resnet18_random):
+    from vision.masks import box_pixel_span
+
+    img, ann = make_coco(tmp_path / "ds", n_images=4, size=(48, 36))
+    summary = _run(img, ann, tmp_path / "f", resnet18_random, resize=64)
+    assert summary["map_shape"] == [512, 2, 2]
+    store = FeatureStore(tmp_path / "f")
+    assert store.manifest()["config"]["map_shape"] == [512, 2, 2]
+    assert store.manifest()["backbone"]["class"] == "torch.nn.modules.container.Sequential"
+    assert len(store.manifest()["backbone"]["state_dict_sha256"]) == 64
+    chunk = next(store.iter_chunks())
+    maps, cov = chunk["original_map"], chunk["pair_box_coverage"]
+    assert maps.dtype == np.float16 and maps.shape == (len(chunk["image_index"]), 512, 2, 2)
+    assert cov.dtype == np.float16 and cov.shape == (len(chunk["pair_image"]), 2, 2)
+    # the map's global average is the stored feature (to float16 precision)
+    mean = maps.astype(np.float32).mean(axis=(2, 3))
+    assert np.allclose(mean, chunk["original"], rtol=2e-3, atol=2e-3 * np.abs(chunk["original"]).max())
+    assert ((cov >= 0) & (cov <= 1)).all()
+    ds = load_dataset(img, ann, "all")
+    for p, (i, c) in enumerate(zip(chunk["pair_image"], chunk["pair_category"])):
+        (box,) = ds.images[i].boxes[ds.categories[c]]
+        expect = _cell_coverage_by_geometry(box_pixel_span(box, 36, 48), 48, 36, 64, 2)
+        assert np.allclose(cov[p].astype(np.float64), expect, atol=0.04), (i, c, cov[p], expect)
+    # only some of the arrays can be read (the maps are big)
+    light = next(store.iter_chunks(keys=("image_index", "original")))
+    assert set(light) == {"image_index", "original"}
+
+
+def test_no_maps_and_resuming_with_other_map_settings(tmp_path, resnet18_random):
+    img, ann = make_coco(tmp_path / "ds", n_images=3)
+    summary = _run(img, ann, tmp_path / "f", resnet18_random, store_maps=False)
+    assert summary["map_shape"] is None
+    store = FeatureStore(tmp_path / "f")
+    assert store.manifest()["config"]["map_shape"] is None
+    assert "original_map" not in next(store.iter_chunks())
+    with pytest.raises(StoreError, match="settings differ: store_maps"):
+        _run(img, ann, tmp_path / "f", resnet18_random)
+
+
+def test_folders_without_maps_still_load(tmp_path, resnet18_random):
+    """Folders written before maps existed: no map arrays, no map_shape or store_maps in the config."""
+    import json
+
+    from vision._io import load_arrays, save_arrays_atomic
+
+    img, ann = make_coco(tmp_path / "ds", n_images=3)
+    _run(img, ann, tmp_path / "f", resnet18_random)
+    manifest_path = tmp_path / "f" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["config"]["map_shape"], manifest["config"]["store_maps"]
+    manifest_path.write_text(json.dumps(manifest))
+    for path in (tmp_path / "f").glob("*.npz"):
+        arrays = load_arrays(path)
+        save_arrays_atomic(path, **{k: v for k, v in arrays.items() if k not in ("original_map", "pair_box_coverage")})
+    feats = load_features(tmp_path / "f")
+    assert feats.original.shape == (3, 512) and feats.manifest["config"].get("map_shape") is None
+
+
+def test_a_bare_module_is_a_backbone(tmp_path):
+    from tests.vision.arch_helpers import TinyConvNet, TinyPooled
+    from vision.backbones import state_dict_sha256
+
+    torch.manual_seed(0)
+    net = TinyConvNet()
+    img, ann = make_coco(tmp_path / "ds", n_images=3)
+    prep = Preprocessing(resize=40, crop=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    summary = extract_features(img, ann, tmp_path / "f", backbone=net, preprocessing=prep, categories="all",
+                               num_workers=0, progress=False)
+    assert summary["map_shape"] == [8, 4, 4]
+    manifest = FeatureStore(tmp_path / "f").manifest()
+    assert manifest["config"]["preprocessing"]["mean"] == [0.5, 0.5, 0.5]
+    assert manifest["config"]["preprocessing"]["crop"] == 32
+    w = manifest["backbone"]["weights"]
+    assert w["class"] == "tests.vision.arch_helpers.TinyConvNet" and w["sha256"] == state_dict_sha256(net)
+    chunk = next(FeatureStore(tmp_path / "f").iter_chunks())
+    # the features are the average of the module's map of the preprocessed image
+    rec = load_dataset(img, ann, "all").images[int(chunk["image_index"][0])]
+    from vision.preprocess import decode_image
+
+    x = normalize(resize_and_crop(decode_image(rec.path), prep)[None], prep)
+    with torch.inference_mode():
+        assert np.allclose(chunk["original"][0], net(x).mean(dim=(2, 3))[0].numpy(), atol=1e-5)
+    # a module giving pooled features: no maps
+    summary = extract_features(img, ann, tmp_path / "g", backbone=TinyPooled(), resize=32, categories="all",
+                               num_workers=0, progress=False)
+    assert summary["map_shape"] is None and "original_map" not in next(FeatureStore(tmp_path / "g").iter_chunks())
+
+
+# -- issue 8, §4: the shard from the launchers' environment -----------------------------------------
+
+@pytest.mark.parametrize("env, shard", [
+    ({}, (1, 1)),
+    ({"RANK": "0", "WORLD_SIZE": "4"}, (1, 4)),
+    ({"RANK": "3", "WORLD_SIZE": "4"}, (4, 4)),
+    ({"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "3"}, (1, 3)),
+    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "5"}, (3, 3)),
+    ({"SLURM_ARRAY_TASK_ID": "20", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0",
+      "SLURM_ARRAY_TASK_STEP": "10"}, (3, 4)),
+    # torchrun inside an array task: the rank splits the task's shard
+    ({"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "1",
+      "RANK": "1", "WORLD_SIZE": "2"}, (4, 4)),
+])
+def test_shard_from_the_environment(env, shard):
+    from vision.store import shard_from_environment
+
+    got, source = shard_from_environment(env)
+    assert got == shard
+    for name in env:
+        if name in ("RANK", "SLURM_ARRAY_TASK_ID"):
+            assert name in source
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"RANK": "x", "WORLD_SIZE": "2"}, "RANK"),
+    ({"RANK": "2", "WORLD_SIZE": "2"}, "RANK"),
+    ({"RANK": "0"}, "WORLD_SIZE"),
+    ({"RANK": "0", "WORLD_SIZE": "0"}, "WORLD_SIZE"),
+    ({"SLURM_ARRAY_TASK_ID": "3"}, "SLURM_ARRAY_TASK_COUNT"),
+    ({"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3"}, "SLURM_ARRAY_TASK_ID"),  # 0-based: 0..2
+    ({"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "a"}, "SLURM_ARRAY_TASK_MIN"),
+])
+def test_bad_launcher_environment_names_the_variable(env, name):
+    from vision.store import shard_from_environment
+
+    with pytest.raises(StoreError) as err:
+        shard_from_environment(env)
+    assert f"environment variable {name}" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_config_shard_none_reads_the_environment(tmp_path, resnet18_random, monkeypatch):
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    img, ann = make_coco(tmp_path / "ds", n_images=3)
+    summary = _run(img, ann, tmp_path / "f", resnet18_random, shard=None)
+    assert summary["shard"] == "2/2" and "RANK=1" in summary["shard_source"]
+    assert (tmp_path / "f" / "progress-shard-2-of-2.json").is_file()
+    assert _run(img, ann, tmp_path / "g", resnet18_random)["shard"] == "1/1"  # the default stays 1/1
