@@ -13,6 +13,7 @@ from ncc._version import __version__
 _LAZY = {
     "causal_score": "ncc.api",
     "score_pairs": "ncc.api",
+    "score_table": "ncc.tables",
     "load": "ncc.api",
     "save": "ncc.api",
     "predict_relation": "ncc.api",

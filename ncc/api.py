@@ -274,9 +274,25 @@ def predict_relation(x, y, model: ModelLike = None, link_model=None, **kwargs) -
     return {name: float(v) for name, v in zip(RELATIONS, row)}
 
 
+def _as_vector(v, name: str) -> np.ndarray:
+    """numpy array of a 1-D sample given as a sequence, numpy array, pandas Series or torch tensor."""
+    if isinstance(v, torch.Tensor):
+        v = v.detach().cpu()
+        return (v.to(torch.float64) if v.is_floating_point() else v).numpy()  # bfloat16 has no numpy dtype
+    to_numpy = getattr(v, "to_numpy", None)  # pandas Series (also nullable dtypes: NA -> NaN)
+    if callable(to_numpy):
+        try:
+            return np.asarray(to_numpy(dtype=float, na_value=np.nan))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric ({' '.join(str(exc).split())})") from None
+    return np.asarray(v)
+
+
 def _one_pair(x, y) -> np.ndarray:
-    x = np.asarray(x)
-    y = np.asarray(y)
+    """The (n, 2) pair of two 1-D samples: sequences, numpy arrays, pandas Series (paired by
+    position, not index) or torch tensors (any device and dtype; gradients are not tracked)."""
+    x = _as_vector(x, "x")
+    y = _as_vector(y, "y")
     if x.ndim != 1 or y.ndim != 1:
         raise ValueError(f"x and y must be 1-D, got shapes {x.shape} and {y.shape}")
     if len(x) != len(y):
@@ -289,5 +305,8 @@ def _one_pair(x, y) -> np.ndarray:
 
 
 def causal_score(x, y, model: ModelLike = None, **kwargs) -> float:
-    """P(x → y) for one pair of 1-D samples of equal length (see :func:`score_pairs`)."""
+    """P(x → y) for one pair of 1-D samples of equal length (see :func:`score_pairs`).
+
+    ``x`` and ``y`` may be sequences, numpy arrays, pandas Series (their index is ignored: values
+    pair up by position) or torch tensors (any device and dtype; gradients are not tracked)."""
     return float(score_pairs([_one_pair(x, y)], model, **kwargs)[0])

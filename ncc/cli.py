@@ -38,7 +38,8 @@ def _root(
 
 
 def _register() -> None:
-    from synthetic.cli import generate, plot_pairs
+    from synthetic.cli import generate
+    from ncc.cli_plot import plot_pairs
     from ncc.cli_train import train
     from ncc.cli_score import evaluate, score
     from ncc.cli_embed import embed

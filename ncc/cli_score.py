@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,7 +20,7 @@ from ncc._version import __version__
 from ncc.formats import FORMATS
 
 _FORMAT_HELP = f"Input layout: {', '.join(FORMATS)} (detected when omitted)."
-DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI"
+DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -74,17 +73,12 @@ def _read(input_path: Path, fmt: Optional[str], **kwargs):
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename; any failure is one line, and no .tmp stays."""
-    tmp = None
+    """Write through a temporary file and rename (umask honoured); any failure is one line, and no .tmp stays."""
+    from synthetic._atomic import atomic_write_text
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
@@ -98,6 +92,18 @@ def _check_output(output: Optional[Path]) -> None:
         problem = writable_problem(path)
         if problem:
             fail(f"--output {path}: {problem}")
+
+
+def _check_plots_dir(plots: Optional[Path]) -> None:
+    """Create the --plots folder before any scoring; a file in its way is one line."""
+    if plots is None:
+        return
+    if plots.exists() and not plots.is_dir():
+        fail(f"--plots {plots}: exists and is not a folder")
+    try:
+        plots.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--plots {plots}: cannot create the folder ({exc.strerror or exc})")
 
 
 def _status_counts(statuses) -> dict[str, int]:
@@ -128,16 +134,30 @@ def score(
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the random subsamples of pairs above the model's max_points.")] = 0,
     link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
+    x: Annotated[Optional[str], typer.Option("--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
+    y: Annotated[Optional[str], typer.Option("--y", help="Table mode: the column to score as y (with --x).")] = None,
+    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
+    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
     Output columns: pair_id, score, direction (-> or <-), n_points, status, then the three
     answers p_xy, p_yx, p_none (P(x -> y), P(y -> x), P(no causal link); they sum to 1).
+    Table mode (--x/--y or --all-pairs, INPUT a CSV, TSV or Parquet table with named columns):
+    x, y, score, p_none, n_points, status, one row per pair of columns.
     """
     from ncc.cli_relation import RELATION_COLUMNS, link_rows, load_link, relation_cells
     from ncc.scoring import clean_records, ncc_scorer, score_clean
 
+    if x is not None or y is not None or all_pairs:
+        from ncc.cli_table import score_table_command
+
+        _check_plots_dir(plots)
+        return score_table_command(input, x=x, y=y, all_pairs=all_pairs, output=output, model=model,
+                                   link_model=link_model, format=format, min_points=min_points, seed=seed,
+                                   plots=plots)
     _check_output(output)
+    _check_plots_dir(plots)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
     loaded, identity = load_model(model)
     linker, link_identity = load_link(link_model)
@@ -162,10 +182,31 @@ def score(
             "status_counts": counts,
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
+    if plots is not None:
+        _score_plots(records, rows, plots)
     n_scored = sum(r.scored for r in rows)
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k not in ("ok", "constant"))
     typer.echo(f"scored {n_scored} of {len(rows)} pairs" + (f" (skipped {skipped})" if skipped else "")
                + (f" -> {output}" if output else ""), err=True)
+    if rows and fmt == "two-column" and all(r.status.startswith("multivariate") for r in rows):
+        typer.echo(f"hint: {input} has more than two columns; to score named columns of a table use "
+                   "--x NAME --y NAME or --all-pairs", err=True)
+
+
+def _score_plots(records, rows, folder: Path) -> None:
+    """Scatter grids of the scored pairs (finite points), titled with the verdict."""
+    import numpy as np
+
+    from ncc.plots import plot_scored_pairs
+
+    items = []
+    for rec, row in zip(records, rows):
+        data = None
+        if rec.data is not None:
+            data = rec.data[np.isfinite(rec.data).all(axis=1)]
+        items.append((row.pair_id, data, row.score, row.status, "x (first column)", "y (second column)"))
+    written = _guarded(lambda: plot_scored_pairs(items, folder))
+    typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
 
 
 # ----------------------------------------------------------------------------- ncc evaluate
@@ -185,16 +226,67 @@ def format_table(comparison) -> str:
     return "\n".join(lines)
 
 
+def _progress_scorers(methods: dict, baselines: dict) -> dict:
+    """Scorers that show a tqdm bar named after their method on stderr (baselines tick per pair;
+    NCC scores in one batched call, so its bar fills at once)."""
+    import sys
+
+    from tqdm import tqdm
+
+    def wrap(name, fn, per_pair):
+        def run(pairs):
+            with tqdm(total=len(pairs), desc=f"{name:>8}", unit="pair", file=sys.stderr, leave=True) as bar:
+                if per_pair:
+                    return fn(pairs, progress=bar.update)
+                out = fn(pairs)
+                bar.update(len(pairs))
+                return out
+        return run
+
+    out = {name: wrap(name, fn, False) for name, fn in methods.items()}
+    out.update({name: wrap(name, b.score_pairs, True) for name, b in baselines.items()})
+    return out
+
+
+def _output_format(format: Optional[str], json_output: bool, input_format: Optional[str]):
+    """(output format, input layout): --format takes json|csv|markdown; an input layout there
+    (the option's meaning before it chose the output) is still accepted, as --input-format."""
+    from ncc.evaluate_output import OUTPUT_FORMATS
+    from ncc.formats import FormatError, normalize_format
+
+    out = "json" if json_output else "markdown"
+    if format is not None:
+        key = format.strip().lower()
+        if key in ("md", "table"):
+            key = "markdown"
+        if key in OUTPUT_FORMATS:
+            out = key
+        else:
+            try:
+                layout = normalize_format(format)
+            except FormatError:
+                fail(f"unknown --format {format!r}; output formats: {', '.join(OUTPUT_FORMATS)} "
+                     f"(input layouts go to --input-format)")
+            if input_format is not None and normalize_format(input_format) != layout:
+                fail(f"--format {format} and --input-format {input_format} disagree")
+            input_format = layout
+    return out, input_format
+
+
 def evaluate(
     input: Annotated[Path, typer.Argument(help="Pair file or folder with ground truth.", show_default=False)],
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Output: markdown (default), json or csv. (An input layout here still works, as --input-format.)")] = None,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help=_FORMAT_HELP)] = None,
     targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
     baselines: Annotated[str, typer.Option(help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
     seed: Annotated[int, typer.Option(help="Seeds the bootstrap and every method's subsampling.")] = 0,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% interval.", min=100)] = 2000,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (same as --format json).")] = False,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the results: OUT.json (metrics + per-pair scores of every method), or OUT.csv (metrics) + OUT.pairs.csv (per-pair scores) + OUT.csv.json (provenance).")] = None,
+    flip_seed: Annotated[Optional[int], typer.Option("--flip-seed", help="Flip each pair's columns with probability 1/2 (truth flipped in step), seeded; for sets where every truth points one way.")] = None,
+    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for decision_rate.png, roc.png and confident_pairs.png.")] = None,
     link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link model).")] = None,
 ) -> None:
     """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines.
@@ -203,21 +295,34 @@ def evaluate(
     of p_none for "no link" against "a link"; the two-way figures stay on the pairs with a link.
     """
     from ncc.baselines import BASELINES, make_baseline
-    from ncc.scoring import compare_methods, ncc_scorer
+    from ncc.evaluate_output import (dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path,
+                                     table_csv)
+    from ncc.scoring import compare_methods, flip_orientation, ncc_scorer
 
+    out_format, input_format = _output_format(format, json_output, input_format)
     names = [] if baselines.strip().lower() == "none" else [b.strip() for b in baselines.split(",") if b.strip()]
     unknown = [b for b in names if b not in BASELINES]
     if unknown:
         fail(f"unknown baseline(s) {', '.join(unknown)}; known: {', '.join(BASELINES)}")
     if targets is not None and not targets.is_file():
         fail(f"targets file not found: {targets}")
-    fmt, records = _read(input, format, with_truth=True, targets=targets)
+    out_kind = None
+    if output is not None:
+        try:
+            out_kind = output_kind(output)
+        except ValueError as exc:
+            fail(str(exc))
+        _check_output(output)
+    _check_plots_dir(plots)
+    fmt, records = _read(input, input_format, with_truth=True, targets=targets)
     if not any(r.truth is not None for r in records):
         fail(f"{input}: no ground truth found (needs pairmeta.txt, pairs_gt.txt or a CEPC targets CSV via --targets)")
+    n_flipped = None
+    if flip_seed is not None:
+        records, n_flipped = flip_orientation(records, flip_seed)
     loaded, identity = load_model(model)
-    methods = {"NCC": ncc_scorer(loaded, random_state=seed)}
-    for b in names:
-        methods[b] = make_baseline(b, random_state=seed).score_pairs
+    methods = _progress_scorers({"NCC": ncc_scorer(loaded, random_state=seed)},
+                                {b: make_baseline(b, random_state=seed) for b in names})
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
     if not comp.pair_ids:
         fail(f"{input}: no pair with ground truth could be scored (statuses: {comp.skipped})")
@@ -228,19 +333,47 @@ def evaluate(
         linker, link_identity = load_link(link_model)
         identity = {**identity, **link_identity}
         relation = _guarded(lambda: evaluate_relation(records, loaded, linker, seed, min_points))
-    if json_output:
-        report = {
-            "command": "ncc evaluate", "ncc_version": __version__, "input": str(input), "format": fmt,
-            **identity, "seed": seed, "n_boot": n_boot, "n_pairs": len(comp.pair_ids), "skipped": comp.skipped,
-            "metrics": {k: (m.as_dict() if m else None) for k, m in comp.metrics.items()},
-            **({"relation": relation} if relation is not None else {}),
-        }
-        typer.echo(json.dumps(report, indent=2))
+    warning = one_way_truth(comp)
+    if warning:
+        typer.echo(f"Warning: {warning}", err=True)
+    report = {
+        "command": "ncc evaluate", "ncc_version": __version__, "input": str(input), "format": fmt,
+        **identity, "seed": seed, "n_boot": n_boot, "flip_seed": flip_seed, "n_flipped": n_flipped,
+        "n_pairs": len(comp.pair_ids), "skipped": comp.skipped,
+        "warnings": [warning] if warning else [],
+        "metrics": {k: (m.as_dict() if m else None) for k, m in comp.metrics.items()},
+        **({"relation": relation} if relation is not None else {}),
+    }
+    if output is not None:
+        if out_kind == "json":
+            _atomic_text(output, dumps({**report, "pairs": pair_records(comp)}) + "\n")
+        else:
+            _atomic_text(output, table_csv(comp))
+            _atomic_text(pairs_path(output), pairs_csv(comp))
+            _atomic_text(output.with_name(output.name + ".json"), dumps(report) + "\n")
+    if plots is not None:
+        from ncc.evaluate_output import plot_comparison
+        from ncc.scoring import clean_record
+
+        data = {}
+        for rec in records:
+            cleaned = clean_record(rec, min_points)
+            if cleaned.data is not None:
+                data[rec.pair_id] = cleaned.data
+        written = _guarded(lambda: plot_comparison(comp, data, plots, seed=seed))
+        typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
+    if out_format == "json":
+        typer.echo(dumps(report))
+        return
+    if out_format == "csv":
+        typer.echo(table_csv(comp), nl=False)
         return
     typer.echo(format_table(comp))
     weighted = bool(len(set(comp.weights.tolist())) > 1)
     notes = [f"{len(comp.pair_ids)} pairs with ground truth scored by every method"
              + (", weighted by pairmeta weights" if weighted else "")]
+    if n_flipped is not None:
+        notes.append(f"--flip-seed {flip_seed}: {n_flipped} of {len(records)} pairs flipped (truth flipped in step)")
     if comp.skipped:
         notes.append("left out: " + ", ".join(f"{k}: {v}" for k, v in sorted(comp.skipped.items())))
     if relation is not None:
@@ -248,4 +381,6 @@ def evaluate(
 
         notes += relation_lines(relation, len(comp.pair_ids))
     notes.append(f"bootstrap: {n_boot} resamples, seed {seed}; model: {identity.get('path', identity['model'])}")
+    if output is not None:
+        notes.append(f"saved: {output}" + (f", {pairs_path(output)}" if out_kind == "csv" else ""))
     typer.echo("\n".join(notes))

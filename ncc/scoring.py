@@ -14,6 +14,7 @@ Statuses (first word is the code):
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -189,3 +190,20 @@ def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *
         scores[name] = s
         metrics[name] = evaluate_scores(truth, s, weights, indices=idx) if kept else None
     return Comparison([c.record.pair_id for c in kept], truth, weights, scores, metrics, skipped)
+
+
+def flip_orientation(records: Sequence[PairRecord], seed: int) -> tuple[list[PairRecord], int]:
+    """Swap each pair's columns with probability 1/2 (seeded), flipping its truth in step.
+
+    For sets where every truth points one way (CDT's copy of Tübingen: every target +1), where
+    a constant rule would score 1.0. Returns (records, number flipped)."""
+    rng = np.random.default_rng(seed)
+    flips = rng.random(len(records)) < 0.5
+    out = []
+    for rec, flip in zip(records, flips):
+        if flip:
+            data = None if rec.data is None else rec.data[:, ::-1].copy()
+            truth = None if rec.truth is None else 1 - rec.truth
+            rec = dataclasses.replace(rec, data=data, truth=truth)  # every other field (weight, link) kept
+        out.append(rec)
+    return out, int(flips.sum())

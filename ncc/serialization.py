@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Union
 
 import torch
 
 from ncc import _modelfile
+from synthetic._atomic import atomic_write
 from ncc._version import __version__
 from ncc.model import NCC, NCCConfig, NCCEnsemble
 
@@ -75,20 +75,9 @@ def metadata_path(path: Union[str, os.PathLike]) -> Path:
 
 
 def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write through a temporary file in the same folder, then rename: never a half-written file.
+    ``write(tmp_name)`` fills the temporary file; permissions follow the umask."""
+    atomic_write(path, write, name_only=True)
 
 
 def write_json_atomic(path: Union[str, os.PathLike], data: dict) -> None:

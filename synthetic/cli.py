@@ -36,6 +36,7 @@ def generate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="npz, cepc or tuebingen.")] = "npz",
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the pair files of an earlier run at --out (a Tübingen folder's pairNNNN.txt, pairmeta.txt and ncc_synthetic.json).")] = False,
 ) -> None:
     """Generate synthetic cause-effect pairs and write them to a file."""
     from synthetic.config import check_n_pairs, make_config
@@ -58,7 +59,7 @@ def generate(
         if fmt == "tuebingen" and config.kinds != ("causal",):
             raise ValueError("the tuebingen format cannot store pairs without a causal link; "
                              "use --kinds causal, or --format npz or cepc")
-        check_output(out, fmt)
+        check_output(out, fmt, overwrite)
         check_memory(n_pairs, config.n_points, fmt)
     except ValueError as exc:
         fail(str(exc))
@@ -74,36 +75,9 @@ def generate(
         elif fmt == "cepc":
             written = export_cepc(out, X, y, config=config, random_state=seed)[0]
         else:
-            written = export_tuebingen(out, X, y, config=config, random_state=seed)
+            written = export_tuebingen(out, X, y, config=config, random_state=seed, overwrite=overwrite)
     except (OSError, ValueError) as exc:
         fail(f"cannot write to {out}: {getattr(exc, 'strerror', None) or exc}")
     counts = {label: int((y == value).sum()) for label, value in (("x->y", 1), ("y->x", 0), ("no link", -1))}
     summary = ", ".join(f"{c} {label}" for label, c in counts.items() if c)
     typer.echo(f"wrote {n_pairs} pairs ({summary}) to {written}")
-
-
-def plot_pairs(
-    path: Annotated[Path, typer.Argument(help="A .npz file written by 'ncc generate'.")],
-    out: Annotated[Path, typer.Option("--out", help="Image file to write (e.g. grid.png).")],
-    n: Annotated[int, typer.Option("--n", help="How many pairs to draw (the first N).")] = 16,
-) -> None:
-    """Draw a grid of scatter plots of generated pairs, titled with the true direction."""
-    from synthetic.io import ensure_writable_dir, load
-    from synthetic.plotting import plot_pair_grid
-
-    try:
-        if n < 1:
-            raise ValueError(f"--n must be >= 1, got {n}")
-        if out.is_dir():
-            raise ValueError(f"cannot write to {out}: it is a folder")
-        ensure_writable_dir(out.parent, out)
-        saved = load(path)
-    except ValueError as exc:
-        fail(str(exc))
-    mechanisms = saved.info.get("mechanism") if saved.info else None
-    try:
-        written = plot_pair_grid(saved.X, saved.y, out, n=n, mechanisms=mechanisms,
-                                 source=f"{path} (seed {saved.random_state})")
-    except (OSError, ValueError) as exc:
-        fail(f"cannot write {out}: {exc}")
-    typer.echo(f"drew {min(n, len(saved.X))} pairs to {written}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import re
 import os
 import tempfile
 from dataclasses import dataclass
@@ -24,12 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from ncc._version import __version__
+from synthetic._atomic import atomic_write
 from synthetic.config import PairConfig
 
 FORMAT_TAG = "ncc-synthetic-pairs"
 FORMAT_VERSION = 1
 EXPORT_FORMATS = ("npz", "cepc", "tuebingen")
-_FLOAT_FMT = "%.9g"  # 9 significant digits read back to the identical float32
+_FLOAT_FMT = "%.9g"
+_TUEB_FILE = re.compile(r"^pair\d+\.txt$")  # 9 significant digits read back to the identical float32
 
 
 @dataclass
@@ -89,7 +92,7 @@ def ensure_writable_dir(directory: Path, shown: Path) -> None:
         raise ValueError(f"cannot write to {shown}: {exc.strerror or exc}") from None
 
 
-def check_output(out: Path, fmt: str) -> None:
+def check_output(out: Path, fmt: str, overwrite: bool = False) -> None:
     """Raise ValueError (one line) unless the output of format ``fmt`` can go to ``out``.
 
     Called before generating (so a bad path fails fast) and again by each writer.
@@ -100,8 +103,9 @@ def check_output(out: Path, fmt: str) -> None:
     if fmt == "tuebingen":
         if out.exists() and not out.is_dir():
             raise ValueError(f"cannot write to {out}: it exists and is not a folder")
-        if out.is_dir() and any(out.glob("pair*.txt")):
-            raise ValueError(f"{out} already holds pair files; choose an empty or new folder")
+        if out.is_dir() and any(out.glob("pair*.txt")) and not overwrite:
+            raise ValueError(f"{out} already holds pair files; choose an empty or new folder, "
+                             "or replace them with --overwrite (overwrite=True)")
         ensure_writable_dir(out, out)
         return
     target = cepc_paths(out)[0] if fmt == "cepc" else out
@@ -111,16 +115,8 @@ def check_output(out: Path, fmt: str) -> None:
 
 
 def _atomic(path: Path, write) -> None:
-    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Call ``write(binary_file)`` on a temporary file, then rename it to ``path`` (umask honoured)."""
+    atomic_write(path, write, binary=True)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -238,16 +234,22 @@ def export_cepc(out, X, y, *, config, random_state, pair_ids=None) -> tuple[Path
 
 
 # --------------------------------------------------------------------------- Tübingen
-def export_tuebingen(folder, X, y, *, config, random_state, weights=None) -> Path:
+def export_tuebingen(folder, X, y, *, config, random_state, weights=None, overwrite: bool = False) -> Path:
     """Write ``pair0001.txt``... (two space-separated columns) and ``pairmeta.txt``
     (``0001 1 1 2 2 1`` for x->y, ``0001 2 2 1 1 1`` for y->x; weight 1 unless given)
-    into ``folder`` (created; it must not already hold pair files)."""
+    into ``folder`` (created; it must not already hold pair files unless ``overwrite``, which
+    first removes the folder's ``pairNNNN.txt``, ``pairmeta.txt`` and ``ncc_synthetic.json``,
+    so no pair of an earlier, larger set is left behind; other files stay)."""
     X, y = _check_pairs(X, y)
     if (y == -1).any():
         raise ValueError("the tuebingen format cannot store pairs without a causal link "
                          "(label -1); use --format npz or cepc")
     folder = Path(folder)
-    check_output(folder, "tuebingen")
+    check_output(folder, "tuebingen", overwrite)
+    if overwrite and folder.is_dir():
+        for old in folder.iterdir():
+            if old.is_file() and (_TUEB_FILE.match(old.name) or old.name in ("pairmeta.txt", "ncc_synthetic.json")):
+                old.unlink()
     weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     digits = max(4, len(str(len(X))))
     meta_lines = []

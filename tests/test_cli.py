@@ -181,3 +181,76 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_130(monkeypatch, capsys):
         _entry.main()
     assert exc.value.code == 130
     assert capsys.readouterr().err == "ncc: interrupted\n"
+
+
+# ----------------------------------------------------------------------------- issue 10: the first hour
+def test_generate_overwrite_makes_the_quickstart_rerunnable(tmp_path):
+    out = tmp_path / "demo"
+    assert _run("generate", "--n-pairs", 5, "--n-points", 20, "--format", "tuebingen", "--out", out).exit_code == 0
+    _assert_bad_input(_run("generate", "--n-pairs", 3, "--n-points", 20, "--format", "tuebingen", "--out", out),
+                      "already holds pair files", "--overwrite")
+    (out / "notes.txt").write_text("mine")
+    result = _run("generate", "--n-pairs", 3, "--n-points", 20, "--format", "tuebingen", "--out", out, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("pair0*.txt")) == ["pair0001.txt", "pair0002.txt", "pair0003.txt"]
+    assert (out / "notes.txt").read_text() == "mine"  # only the generator's own files are replaced
+    assert len(read_tuebingen(out, with_truth=True)) == 3
+
+
+def test_generated_and_scored_files_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    import torch
+
+    import ncc
+    from ncc.model import NCC, NCCConfig
+
+    torch.manual_seed(0)
+    model = tmp_path / "m.safetensors"
+    ncc.save(NCC(NCCConfig(embed_dim=8, classifier_dim=8)).eval(), model)
+    old = os.umask(0o027)
+    try:
+        assert _run("generate", "--n-pairs", 4, "--n-points", 20, "--format", "cepc", "--out", tmp_path / "c").exit_code == 0
+        assert _run("generate", "--n-pairs", 4, "--n-points", 20, "--out", tmp_path / "p.npz").exit_code == 0
+        result = _run("score", tmp_path / "c_pairs.csv", "-m", model, "-o", tmp_path / "s.csv")
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(old)
+    written = ["c_pairs.csv", "c_targets.csv", "c_meta.json", "p.npz", "s.csv", "s.csv.json"]
+    assert {name: oct(stat.S_IMODE((tmp_path / name).stat().st_mode)) for name in written} == \
+        {name: oct(0o640) for name in written}
+
+
+@pytest.mark.parametrize("fmt", ["tuebingen", "cepc", "two-column"])
+def test_plot_pairs_reads_every_score_format(tmp_path, fmt):
+    from ncc.formats import write_two_column
+
+    pairs = [np.asarray(p, dtype=float) for p in make_pairs(4, n_points=30, random_state=0)[0]]
+    if fmt == "two-column":
+        src = tmp_path / "one.csv"
+        write_two_column(src, pairs[0], header=["a", "b"])
+    else:
+        src = tmp_path / ("tb" if fmt == "tuebingen" else "c")
+        assert _run("generate", "--n-pairs", 4, "--n-points", 30, "--format", fmt, "--out", src).exit_code == 0
+        src = src if fmt == "tuebingen" else tmp_path / "c_pairs.csv"
+    out = tmp_path / "grid.png"
+    result = _run("plot-pairs", src, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"drew {1 if fmt == 'two-column' else 4} pairs" in result.output
+
+
+def test_plot_pairs_on_a_folder_without_pairs_does_not_say_missing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = _run("plot-pairs", tmp_path / "empty", "--out", tmp_path / "g.png")
+    _assert_bad_input(result, "no pairNNNN.txt or pair_N.txt files")
+    assert "not found" not in result.output and "no such" not in result.output
+
+
+def test_plot_titles_name_independent_and_confounded_apart():
+    from synthetic.plotting import pair_title
+
+    assert pair_title(-1, "independent") == "independent (no link)"
+    assert pair_title(-1, "confounded") == "confounded (x ← z → y)"
+    assert (pair_title(1), pair_title(0), pair_title(None)) == ("x → y", "y → x", "truth unknown")

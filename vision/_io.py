@@ -1,4 +1,5 @@
-"""Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+"""Atomic file writes: a crash leaves either the old file or the new one, never half of one
+(the project's one writer, :mod:`synthetic._atomic`: fsync, umask permissions, no stray temp file)."""
 from __future__ import annotations
 
 import json
@@ -8,41 +9,21 @@ from typing import Any
 
 import numpy as np
 
-
-def _replace(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
+from synthetic._atomic import atomic_write, atomic_write_text
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, indent=1, sort_keys=False, default=_json_default)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    _replace(tmp, path)
+    text = json.dumps(obj, indent=1, sort_keys=False, default=_json_default) + "\n"
+    atomic_write_text(path, text)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    _replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def save_arrays_atomic(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """Uncompressed ``.npz`` (features do not compress well and loading must stay fast)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-        fh.flush()
-        os.fsync(fh.fileno())
-    _replace(tmp, path)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays), binary=True)
 
 
 def load_arrays(path: str | os.PathLike, keys=None) -> dict[str, np.ndarray]:

@@ -148,3 +148,29 @@ def test_marginals_describe_ties_and_tails():
     assert d["cause"]["tie_quantiles_10_25_50_75_90"][2] == 0.9 and d["cause"]["share_ties_above_0.5"] == 1.0
     assert d["effect"]["share_ties_above_0.5"] == 0.0
     assert abs(d["cause"]["median_kurtosis"] - 1.78) < 0.01  # a discrete uniform on 10 values
+
+
+def test_baselines_script_times_and_compares(tmp_path, capsys):
+    pairs, truths = _suite(k=8, n=60)
+    write_tuebingen(tmp_path / "data" / "SIM", pairs, truths)
+    out = tmp_path / "b.json"
+    rc = _load("baselines").main([str(tmp_path / "data"), "--suites", "SIM", "--sizes", "40", "--timing-pairs", "2",
+                                  "--repeats", "1", "--n-boot", "100", "--json", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "ANM-HSIC speed-up (before / now)" in text and "| SIM |" in text
+    report = json.loads(out.read_text())
+    assert set(report["seconds_per_pair"]) >= {"IGCI", "CDS", "QCCD", "ANM-HSIC", "ANM-HSIC (fit_points=200)"}
+    sim = report["accuracy"]["SIM"]
+    assert sim["_n_pairs"] == 8 and sim["_anm_agreement"] == 1.0  # 60 points < 200: the same fit
+    assert sim["ANM-HSIC"] == sim["ANM-HSIC (fit_points=200)"]
+
+
+def test_quickstart_script_reads_the_readme_command():
+    qs = _load("quickstart")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = qs.quickstart_command(readme)
+    assert command.startswith("ncc generate") and "--overwrite" in command and "ncc evaluate" in command
+    code = qs.block_after(readme, "<!-- sklearn-example -->")
+    assert "synthetic.make_pairs" in code and "verbose=True" in code
+    compile(code, "README sklearn example", "exec")

@@ -131,7 +131,7 @@ def test_evaluate_reports_three_way_figures_with_label_zero(tmp_path, models):
     assert "left out: no_link: 3" in result.output
     assert "three answers (x->y, y->x, none) on 9 pairs (3 without a link)" in result.output
     assert "AUC of p_none, no link vs link" in result.output
-    report = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    report = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     relation = report["relation"]
     assert relation["n_pairs"] == 9 and relation["n_per_class"] == {"x->y": 3, "y->x": 3, "none": 3}
     assert 0 <= relation["three_way_accuracy"] <= 1 and 0 <= relation["auc_none"] <= 1
@@ -145,7 +145,7 @@ def test_evaluate_without_label_zero_is_unchanged(tmp_path, models):
     assert result.exit_code == 0, result.output
     assert "three answers" not in result.output and "no_link" not in result.output
     report = json.loads(runner.invoke(app, ["evaluate", str(pairs_csv), "-m", str(direction), "--baselines",
-                                            "none", "--n-boot", "100", "--json"]).output)
+                                            "none", "--n-boot", "100", "--json"]).stdout)
     assert "relation" not in report
 
 
