@@ -29,7 +29,7 @@ FAST = {"classifier": "logreg", "folds": 3, "classifier_max_iter": 50, "figures"
 
 def test_permutation_and_matched_controls_in_the_report(features, tmp_path):
     report = analyze(features, tmp_path, scorer=sparsity_scorer, min_auc=0, min_positives=0, permutations=9,
-                     bootstrap=40, **FAST)
+                     label_permutations=0, bootstrap=40, **FAST)
     tests = report["tests"]
     for ratio in ("object", "context"):
         t = tests[f"{ratio}_ratio"]
@@ -51,7 +51,7 @@ def test_permutation_and_matched_controls_in_the_report(features, tmp_path):
 
 def test_observed_count_of_the_permutation_control_is_the_reported_count(features, tmp_path):
     report = analyze(features, tmp_path, scorer=sparsity_scorer, min_auc=0, min_positives=0, permutations=3,
-                     bootstrap=0, **FAST)
+                     label_permutations=0, bootstrap=0, **FAST)
     assert "ci" not in next(iter(report["results"]["ncc"]["per_category"].values()))
     # The artefact scorer ignores the class variable: every shuffle gives the observed counts exactly.
     t = report["tests"]["object_ratio"]

@@ -11,7 +11,7 @@ from tests.vision.fixtures import make_coco, make_voc, voc_xml
 runner = CliRunner()
 FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
 FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0", "--min-positives", "0",
-                 "--permutations", "5", "--bootstrap", "50"]
+                 "--permutations", "5", "--label-permutations", "2", "--bootstrap", "50"]
 
 
 def _invoke(args):
