@@ -1,8 +1,10 @@
 """The network's view: NCC's pooled embedding of each pair, projected to 2-D by PCA.
 
-The pooled embedding is the mean φ embedding of the pair's points in its given orientation
-(x, y), the vector ψ reads (:meth:`ncc.model.NCC.embed`); for an ensemble the members'
-embeddings are concatenated. A pair above the model's ``max_points`` is embedded on one seeded
+The view is the antisymmetric part of the pooled embedding: the mean φ embedding of the pair's
+points in orientation (x, y) minus that in (y, x) (:meth:`ncc.model.NCC.embed` gives both, the
+vectors ψ reads). Only this part can tell the two directions apart (the sum is the same for a pair
+and its reverse), so it is what the picture should spread out. For an ensemble the members'
+vectors are concatenated. A pair above the model's ``max_points`` is embedded on one seeded
 subsample of that size (the first of those :func:`ncc.score_pairs` averages over). Coloured by
 the true direction, the projection shows how the network lays causal and anticausal samples apart.
 """
@@ -25,7 +27,7 @@ _COLOURS = {1: "tab:blue", 0: "tab:orange", -1: "tab:green", None: "0.6"}
 @torch.no_grad()
 def pooled_embeddings(pairs: Sequence[np.ndarray], model=None, *, random_state: int = 0,
                       batch_size: int = 256) -> np.ndarray:
-    """(n_pairs, C · members) mean φ embeddings in orientation (x, y), float64."""
+    """(n_pairs, C · members) mean φ embedding of (x, y) minus that of (y, x), float64."""
     from ncc.api import _as_pairs, resolve_model
     from ncc.data import pad_pairs, size_sorted_chunks, subsample_indices
     from ncc.model import pack, standardize
@@ -45,7 +47,8 @@ def pooled_embeddings(pairs: Sequence[np.ndarray], model=None, *, random_state: 
             packed, lengths = pack(points, mask)
             standardised, _ = standardize(packed, lengths, members[0].head.weight.dtype)
             inputs, _ = members[0].prepare(standardised, lengths)
-            out[chunk] = torch.cat([m.embed(inputs, lengths)[:, 0] for m in members], 1).double().numpy()
+            views = [m.embed(inputs, lengths) for m in members]
+            out[chunk] = torch.cat([v[:, 0] - v[:, 1] for v in views], 1).double().numpy()
     finally:
         net.train(was_training)
     return out
