@@ -47,7 +47,7 @@ def plot_pairs(
 ) -> None:
     """Draw a grid of scatter plots of pairs, titled with the true direction (when known)."""
     from synthetic.io import ensure_writable_dir
-    from synthetic.plotting import plot_pair_grid
+    from ncc.pair_grid import plot_pair_grid
 
     try:
         if n < 1:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ncc._version import __version__
+from synthetic._version import __version__
 from synthetic._atomic import atomic_write
 from synthetic.config import PairConfig
 
