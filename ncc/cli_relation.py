@@ -16,7 +16,7 @@ RELATION_COLUMNS = ["p_xy", "p_yx", "p_none"]
 
 def load_link(path: Optional[Path]):
     """(loaded link model, provenance dict); exits with one line on any problem."""
-    from ncc.cli_score import file_sha256
+    from ncc._hashing import file_sha256
     from ncc.serialization import DEFAULT_LINK_MODEL_PATH, load_link_model
 
     if path is None:

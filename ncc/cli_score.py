@@ -6,16 +6,15 @@ targets CSV) and prints NCC and the baselines side by side on the same pairs.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ncc._cli_utils import fail
+from ncc._hashing import file_sha256
 from ncc._version import __version__
 from ncc.formats import FORMATS
 
@@ -24,14 +23,6 @@ DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
 
 
 # ----------------------------------------------------------------------------- helpers
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _shipped_model_file() -> Path | None:
     """The model file used when no --model is given, if the package ships one."""
     from ncc.serialization import DEFAULT_MODEL_PATH

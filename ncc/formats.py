@@ -29,6 +29,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from synthetic.pairs import as_pair_array
+
 FORMATS = ("cepc", "tuebingen", "anls", "two-column")
 # Spellings people use for the same layouts; the canonical names are in FORMATS.
 _ALIASES = {
@@ -642,10 +644,7 @@ def _numbered_files(root: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:
 
 
 def _as_pair(pair: np.ndarray) -> np.ndarray:
-    arr = np.asarray(pair, dtype=float)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"a pair must be an (n, 2) array, got shape {arr.shape}")
-    return arr
+    return as_pair_array(pair, "pair", min_points=0, finite=False)  # a writer keeps NaN as "nan"
 
 
 def _fmt(v: float) -> str:

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ncc._version import __version__
+from ncc.devices import resolve_device
 from ncc.data import pad_pairs, size_sorted_chunks
 from ncc.model import NCC, NCCConfig, NCCEnsemble
 from ncc.serialization import _atomic_write
@@ -379,17 +380,6 @@ def _lr_at(step: int, config: TrainConfig) -> float:
     if config.lr_schedule == "cosine":
         return config.lr * 0.5 * (1.0 + math.cos(math.pi * step / config.steps))
     return config.lr
-
-
-def resolve_device(device: str) -> torch.device:
-    """"auto" → CUDA when available, else CPU; "cuda" without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is available (use auto or cpu)")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda")
-    return torch.device(device)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import numpy as np
 from synthetic._version import __version__
 from synthetic._atomic import atomic_write
 from synthetic.config import PairConfig
+from synthetic.pairs import as_pair_list
 
 FORMAT_TAG = "ncc-synthetic-pairs"
 FORMAT_VERSION = 1
@@ -60,15 +61,8 @@ def _metadata(config, random_state, n_pairs: int) -> dict:
 
 
 def _check_pairs(X, y) -> tuple[list | np.ndarray, np.ndarray]:
+    X = as_pair_list(X, "X", min_points=0, finite=False, dtype=None)  # finiteness is checked on load
     y = np.asarray(y)
-    if isinstance(X, np.ndarray):
-        if X.ndim != 3 or X.shape[2] != 2:
-            raise ValueError(f"X must have shape (n_pairs, n_points, 2), got {X.shape}")
-    else:
-        X = list(X)
-        for i, pair in enumerate(X):
-            if np.ndim(pair) != 2 or np.shape(pair)[1] != 2:
-                raise ValueError(f"pair {i} must have shape (n, 2), got {np.shape(pair)}")
     if y.shape != (len(X),):
         raise ValueError(f"y must have one label per pair ({len(X)}), got shape {y.shape}")
     if not np.isin(y, (-1, 0, 1)).all():
