@@ -30,7 +30,7 @@ def _shipped_model_file() -> Path | None:
     return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else None
 
 
-def load_model(path: Optional[Path]):
+def load_model_or_exit(path: Optional[Path]):
     """(loaded model, provenance dict: path and SHA-256 of the file); exits on any problem."""
     import ncc
 
@@ -150,7 +150,7 @@ def score(
     _check_output(output)
     _check_plots_dir(plots)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     linker, link_identity = load_link(link_model)
     cleaned = clean_records(records, min_points)
     rows = _guarded(lambda: score_clean(cleaned, ncc_scorer(loaded, random_state=seed)))
@@ -311,7 +311,7 @@ def evaluate(
     n_flipped = None
     if flip_seed is not None:
         records, n_flipped = flip_orientation(records, flip_seed)
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     methods = _progress_scorers({"NCC": ncc_scorer(loaded, random_state=seed)},
                                 {b: make_baseline(b, random_state=seed) for b in names})
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
