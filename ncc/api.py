@@ -23,12 +23,12 @@ import torch
 
 from ncc.data import as_pair_array, as_pair_list, pad_pairs, size_sorted_chunks, subsample_indices
 from ncc.model import NCC, NCCEnsemble
-from ncc.serialization import (DEFAULT_LINK_MODEL_PATH, DEFAULT_MODEL_PATH, ModelFileError, load_link_model,
-                               load_model, save_model)
+from ncc.serialization import ModelFileError, load_link_model, load_model, save_model
+from ncc.weights import LinkWeights, Weights
 
 __all__ = ["causal_score", "score_pairs", "load", "save", "resolve_model", "ModelFileError",
-           "DEFAULT_MODEL_PATH", "MAX_PADDED_POINTS", "link_scores", "predict_relation",
-           "predict_relations", "resolve_link_model", "RELATIONS", "DEFAULT_LINK_MODEL_PATH"]
+           "MAX_PADDED_POINTS", "link_scores", "predict_relation",
+           "predict_relations", "resolve_link_model", "RELATIONS"]
 
 #: Column order of :func:`predict_relations` and the keys of :func:`predict_relation`.
 RELATIONS = ("x->y", "y->x", "none")
@@ -47,7 +47,7 @@ def load(path: Union[None, str, os.PathLike] = None, device: Union[str, torch.de
     Raises :class:`ncc.serialization.ModelFileError` (a ValueError) naming the path when the file
     is missing, corrupt or carries a pickle payload.
     """
-    return load_model(DEFAULT_MODEL_PATH if path is None else path, device=device)
+    return load_model(Weights.DEFAULT.path if path is None else path, device=device)
 
 
 def save(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
@@ -66,7 +66,7 @@ def resolve_model(model: ModelLike = None) -> Model:
     if isinstance(model, (NCC, NCCEnsemble)):
         return model
     if model is None:
-        model = DEFAULT_MODEL_PATH
+        model = Weights.DEFAULT.path
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be None, a path or an NCC model, got {type(model).__name__}")
     path = Path(model)
@@ -90,7 +90,7 @@ def resolve_link_model(link_model=None):
     if isinstance(link_model, LinkModel):
         return link_model
     if link_model is None:
-        link_model = DEFAULT_LINK_MODEL_PATH
+        link_model = LinkWeights.DEFAULT.path
     if not isinstance(link_model, (str, os.PathLike)):
         raise TypeError(f"link_model must be None, a path or a LinkModel, got {type(link_model).__name__}")
     path = Path(link_model)

@@ -25,9 +25,9 @@ DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
 # ----------------------------------------------------------------------------- helpers
 def _shipped_model_file() -> Path | None:
     """The model file used when no --model is given, if the package ships one."""
-    from ncc.serialization import DEFAULT_MODEL_PATH
+    from ncc.weights import Weights
 
-    return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else None
+    return Weights.DEFAULT.path if Weights.DEFAULT.path.is_file() else None
 
 
 def load_model_or_exit(path: Optional[Path]):
