@@ -286,8 +286,7 @@ def evaluate(
     of p_none for "no link" against "a link"; the two-way figures stay on the pairs with a link.
     """
     from ncc.baselines import BASELINES, make_baseline
-    from ncc.evaluate_output import (dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path,
-                                     table_csv)
+    from ncc.evaluate_output import dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path, table_csv
     from ncc.scoring import compare_methods, flip_orientation, ncc_scorer
 
     out_format, input_format = _output_format(format, json_output, input_format)

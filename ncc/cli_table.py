@@ -58,9 +58,9 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
     if plots is not None:
-        from ncc.plots import plot_scored_pairs
-
         import numpy as np
+
+        from ncc.plots import plot_scored_pairs
 
         by_name = {(r.x, r.y): r for r in rows}
         items = []
