@@ -43,12 +43,12 @@ def both_orders(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv=None) -> int:
-    import synthetic
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    import synthetic
     from ncc.formats import read_pairs
     from ncc.metrics import accuracy, weighted_accuracy
     from ncc.statistics import STATISTICS

@@ -120,7 +120,8 @@ def time_cdt(pairs: np.ndarray, threads: int, repeats: int = 1):
         return None, "CDT not timed (--cdt-pairs 0)"
     try:
         import torch
-        from cdt.causality.pairwise.NCC import NCC as CDTNCC, NCC_model
+        from cdt.causality.pairwise.NCC import NCC as CDTNCC
+        from cdt.causality.pairwise.NCC import NCC_model
     except Exception as exc:  # noqa: BLE001 - any import problem means "no CDT figure"
         return None, f"CDT not available ({type(exc).__name__}: {exc}); install with `pip install cdt`"
     torch.set_num_threads(threads)

@@ -23,6 +23,8 @@ _LAZY = {
     "NCCClassifier": "ncc.estimator",
     "NCCConfig": "ncc.model",
     "NCC": "ncc.model",
+    "Weights": "ncc.weights",
+    "LinkWeights": "ncc.weights",
 }
 
 __all__ = ["__version__", *_LAZY]

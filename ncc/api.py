@@ -21,14 +21,14 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import torch
 
-from ncc.data import as_pair_array, pad_pairs, size_sorted_chunks, subsample_indices
+from ncc.data import as_pair_array, as_pair_list, pad_pairs, size_sorted_chunks, subsample_indices
 from ncc.model import NCC, NCCEnsemble
-from ncc.serialization import (DEFAULT_LINK_MODEL_PATH, DEFAULT_MODEL_PATH, ModelFileError, load_link_model,
-                               load_model, save_model)
+from ncc.serialization import ModelFileError, load_link_model, load_model, save_model
+from ncc.weights import LinkWeights, Weights
 
 __all__ = ["causal_score", "score_pairs", "load", "save", "resolve_model", "ModelFileError",
-           "DEFAULT_MODEL_PATH", "MAX_PADDED_POINTS", "link_scores", "predict_relation",
-           "predict_relations", "resolve_link_model", "RELATIONS", "DEFAULT_LINK_MODEL_PATH"]
+           "MAX_PADDED_POINTS", "link_scores", "predict_relation",
+           "predict_relations", "resolve_link_model", "RELATIONS"]
 
 #: Column order of :func:`predict_relations` and the keys of :func:`predict_relation`.
 RELATIONS = ("x->y", "y->x", "none")
@@ -47,7 +47,7 @@ def load(path: Union[None, str, os.PathLike] = None, device: Union[str, torch.de
     Raises :class:`ncc.serialization.ModelFileError` (a ValueError) naming the path when the file
     is missing, corrupt or carries a pickle payload.
     """
-    return load_model(DEFAULT_MODEL_PATH if path is None else path, device=device)
+    return load_model(Weights.DEFAULT.path if path is None else path, device=device)
 
 
 def save(model: Model, path: Union[str, os.PathLike], metadata: Optional[dict] = None) -> Path:
@@ -66,7 +66,7 @@ def resolve_model(model: ModelLike = None) -> Model:
     if isinstance(model, (NCC, NCCEnsemble)):
         return model
     if model is None:
-        model = DEFAULT_MODEL_PATH
+        model = Weights.DEFAULT.path
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be None, a path or an NCC model, got {type(model).__name__}")
     path = Path(model)
@@ -90,7 +90,7 @@ def resolve_link_model(link_model=None):
     if isinstance(link_model, LinkModel):
         return link_model
     if link_model is None:
-        link_model = DEFAULT_LINK_MODEL_PATH
+        link_model = LinkWeights.DEFAULT.path
     if not isinstance(link_model, (str, os.PathLike)):
         raise TypeError(f"link_model must be None, a path or a LinkModel, got {type(link_model).__name__}")
     path = Path(link_model)
@@ -102,22 +102,8 @@ def resolve_link_model(link_model=None):
 
 
 def _as_pairs(pairs) -> list[np.ndarray]:
-    """Validate every pair; a 3-D array is checked in one go."""
-    if isinstance(pairs, np.ndarray) and pairs.ndim == 3:
-        if pairs.shape[-1] != 2:
-            raise ValueError(f"pairs: expected an array of shape (n_pairs, n_points, 2), got {pairs.shape}")
-        array = as_pair_array(pairs.reshape(-1, 2), "pairs", min_points=0)
-        if pairs.shape[1] < 2:
-            raise ValueError(f"pairs: each pair needs at least 2 points, got {pairs.shape[1]}")
-        return list(array.reshape(pairs.shape))
-    if isinstance(pairs, np.ndarray) and pairs.ndim == 2:
-        raise ValueError("pairs: got one (n, 2) array; pass a list of pairs (or use causal_score)")
-    if isinstance(pairs, np.ndarray) and pairs.ndim < 2 and pairs.dtype != object:
-        raise ValueError(f"pairs: got a {pairs.ndim}-D array of shape {pairs.shape}; pass a list of (n, 2) arrays "
-                         "(or causal_score(x, y) for one pair)")
-    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__len__"):
-        raise ValueError(f"pairs: expected a sequence of (n, 2) arrays, got {type(pairs).__name__}")
-    return [as_pair_array(p, f"pairs[{i}]") for i, p in enumerate(pairs)]
+    """Validate every pair (errors name ``pairs[i]``); a 3-D array is checked in one go."""
+    return list(as_pair_list(pairs, "pairs"))
 
 
 def score_pairs(

@@ -35,6 +35,8 @@ from scipy.stats import gamma as gamma_dist
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from synthetic.pairs import as_pair_array
+
 
 def rescale01(v: np.ndarray) -> np.ndarray:
     """Map to [0, 1] (IGCI's uniform reference measure, RECI's normalisation); constant -> 0."""
@@ -48,11 +50,7 @@ def _standardize(v: np.ndarray) -> np.ndarray:
 
 
 def _check_pair(pair) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.asarray(pair, dtype=float)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"a pair must be an (n, 2) array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("pairs must be finite (clean them first: ncc.scoring.clean_record)")
+    arr = as_pair_array(pair, "pair", min_points=0)  # NaN is refused: clean first (ncc.scoring.clean_record)
     return arr[:, 0], arr[:, 1]
 
 

@@ -37,13 +37,30 @@ def _root(
     """Neural Causation Coefficient."""
 
 
+#: Entry-point group through which packages above ncc (vision) add sub-apps: ncc never imports them by name.
+COMMAND_GROUP = "ncc.commands"
+
+
+def _plugin_apps() -> list[tuple[str, typer.Typer]]:
+    """(name, typer app) of every installed ``ncc.commands`` entry point; one that fails to load is
+    reported in one line on stderr and left out, so a broken add-on never takes ``ncc`` down."""
+    from importlib.metadata import entry_points
+
+    apps = []
+    for point in entry_points(group=COMMAND_GROUP):
+        try:
+            apps.append((point.name, point.load()))
+        except Exception as exc:  # an add-on's bug or missing dependency: ncc's own commands still work
+            sys.stderr.write(f"ncc: sub-command {point.name!r} not available ({type(exc).__name__}: {exc})\n")
+    return apps
+
+
 def _register() -> None:
-    from synthetic.cli import generate
-    from ncc.cli_plot import plot_pairs
-    from ncc.cli_train import train
-    from ncc.cli_score import evaluate, score
     from ncc.cli_embed import embed
-    from vision.cli import app as vision_app
+    from ncc.cli_generate import generate
+    from ncc.cli_plot import plot_pairs
+    from ncc.cli_score import evaluate, score
+    from ncc.cli_train import train
 
     app.command("generate")(generate)
     app.command("plot-pairs")(plot_pairs)
@@ -51,7 +68,8 @@ def _register() -> None:
     app.command("score")(score)
     app.command("evaluate")(evaluate)
     app.command("embed")(embed)
-    app.add_typer(vision_app, name="vision")
+    for name, sub_app in _plugin_apps():
+        app.add_typer(sub_app, name=name)
 
 
 _register()

@@ -28,7 +28,7 @@ def embed(
 ) -> None:
     """PCA 2-D projection of NCC's pooled embedding of each pair, coloured by true direction."""
     from ncc._paths import writable_problem
-    from ncc.cli_score import _atomic_text, _guarded, _read, load_model
+    from ncc.cli_score import _atomic_text, _guarded, _read, load_model_or_exit
     from ncc.embedding import TRUTH_NAMES, pca_2d, plot_embedding, pooled_embeddings
     from ncc.formats import status_code
     from ncc.scoring import clean_records, ncc_scorer, score_clean
@@ -44,7 +44,7 @@ def embed(
         fail(f"targets file not found: {targets}")
     # The truth only colours the points: the embedding and the scores never see it.
     _, records = _read(input, format, with_truth=True, targets=targets)
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     cleaned = clean_records(records, min_points)
     usable = [i for i, c in enumerate(cleaned) if c.data is not None and status_code(c.status) in ("ok", "constant")]
     if len(usable) < 2:

@@ -46,8 +46,8 @@ def plot_pairs(
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=f"Input layout: npz, {', '.join(FORMATS)} (detected when omitted).")] = None,
 ) -> None:
     """Draw a grid of scatter plots of pairs, titled with the true direction (when known)."""
+    from ncc.pair_grid import plot_pair_grid
     from synthetic.io import ensure_writable_dir
-    from synthetic.plotting import plot_pair_grid
 
     try:
         if n < 1:

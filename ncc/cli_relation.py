@@ -16,14 +16,15 @@ RELATION_COLUMNS = ["p_xy", "p_yx", "p_none"]
 
 def load_link(path: Optional[Path]):
     """(loaded link model, provenance dict); exits with one line on any problem."""
-    from ncc.cli_score import file_sha256
-    from ncc.serialization import DEFAULT_LINK_MODEL_PATH, load_link_model
+    from ncc._hashing import file_sha256
+    from ncc.serialization import load_link_model
+    from ncc.weights import LinkWeights
 
     if path is None:
-        if not DEFAULT_LINK_MODEL_PATH.is_file():
+        if not LinkWeights.DEFAULT.path.is_file():
             fail("no --link-model given and no shipped link model is installed; pass --link-model PATH "
                  "(see `ncc train --head link`)")
-        path, kind = DEFAULT_LINK_MODEL_PATH, "shipped default"
+        path, kind = LinkWeights.DEFAULT.path, "shipped default"
     else:
         kind = "file"
     if not path.is_file():

@@ -6,16 +6,15 @@ targets CSV) and prints NCC and the baselines side by side on the same pairs.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ncc._cli_utils import fail
+from ncc._hashing import file_sha256
 from ncc._version import __version__
 from ncc.formats import FORMATS
 
@@ -24,22 +23,14 @@ DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
 
 
 # ----------------------------------------------------------------------------- helpers
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _shipped_model_file() -> Path | None:
     """The model file used when no --model is given, if the package ships one."""
-    from ncc.serialization import DEFAULT_MODEL_PATH
+    from ncc.weights import Weights
 
-    return DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else None
+    return Weights.DEFAULT.path if Weights.DEFAULT.path.is_file() else None
 
 
-def load_model(path: Optional[Path]):
+def load_model_or_exit(path: Optional[Path]):
     """(loaded model, provenance dict: path and SHA-256 of the file); exits on any problem."""
     import ncc
 
@@ -159,7 +150,7 @@ def score(
     _check_output(output)
     _check_plots_dir(plots)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     linker, link_identity = load_link(link_model)
     cleaned = clean_records(records, min_points)
     rows = _guarded(lambda: score_clean(cleaned, ncc_scorer(loaded, random_state=seed)))
@@ -295,8 +286,7 @@ def evaluate(
     of p_none for "no link" against "a link"; the two-way figures stay on the pairs with a link.
     """
     from ncc.baselines import BASELINES, make_baseline
-    from ncc.evaluate_output import (dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path,
-                                     table_csv)
+    from ncc.evaluate_output import dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path, table_csv
     from ncc.scoring import compare_methods, flip_orientation, ncc_scorer
 
     out_format, input_format = _output_format(format, json_output, input_format)
@@ -320,7 +310,7 @@ def evaluate(
     n_flipped = None
     if flip_seed is not None:
         records, n_flipped = flip_orientation(records, flip_seed)
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     methods = _progress_scorers({"NCC": ncc_scorer(loaded, random_state=seed)},
                                 {b: make_baseline(b, random_state=seed) for b in names})
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))

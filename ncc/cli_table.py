@@ -20,7 +20,7 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
                         format: Optional[str],
                         min_points: int, seed: int, plots: Optional[Path]) -> None:
     from ncc.cli_relation import load_link
-    from ncc.cli_score import _atomic_text, _check_output, _guarded, _status_counts, load_model
+    from ncc.cli_score import _atomic_text, _check_output, _guarded, _status_counts, load_model_or_exit
     from ncc.scoring import ncc_scorer
     from ncc.tables import TableError, read_table, rows_to_csv, score_table_pairs, select_pairs
 
@@ -34,7 +34,7 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
         pairs = select_pairs(table, x, y)
     except TableError as exc:
         fail(str(exc))
-    loaded, identity = load_model(model)
+    loaded, identity = load_model_or_exit(model)
     linker, link_identity = load_link(link_model)
 
     from tqdm import tqdm
@@ -58,9 +58,9 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
         }
         _atomic_text(output.with_name(output.name + ".json"), json.dumps(provenance, indent=2) + "\n")
     if plots is not None:
-        from ncc.plots import plot_scored_pairs
-
         import numpy as np
+
+        from ncc.plots import plot_scored_pairs
 
         by_name = {(r.x, r.y): r for r in rows}
         items = []

@@ -190,10 +190,21 @@ def train(
     import torch
 
     from ncc.model import NCCConfig
-    from ncc.serialization import metadata_path, save_model
-    from ncc.train import (DEFAULT_ARCH, DEFAULT_LINK_ARCH, DEFAULT_LINK_GENERATOR, HEADS, ArrayPairs,
-                           CheckpointError, SyntheticPairs, TrainConfig, TrainingInterrupted,
-                           generator_options, resolve_device, train_ncc)
+    from ncc.serialization import metadata_path
+    from ncc.train import (
+        DEFAULT_ARCH,
+        DEFAULT_LINK_ARCH,
+        DEFAULT_LINK_GENERATOR,
+        HEADS,
+        ArrayPairs,
+        CheckpointError,
+        SyntheticPairs,
+        TrainConfig,
+        TrainingInterrupted,
+        generator_options,
+        resolve_device,
+        train_ncc,
+    )
 
     if head not in HEADS:
         fail(f"unknown --head {head!r}; valid: {', '.join(HEADS)}")

@@ -9,36 +9,15 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
+from synthetic.pairs import as_pair_array, as_pair_list  # the one pair validator (re-exported)
+
 __all__ = [
     "as_pair_array",
+    "as_pair_list",
     "pad_pairs",
     "size_sorted_chunks",
     "subsample_indices",
 ]
-
-
-def as_pair_array(pair, name: str = "pair", min_points: int = 2) -> np.ndarray:
-    """Check that ``pair`` is an (n, 2) array of finite numbers; return it as float64.
-
-    Raises ValueError with ``name`` in the message, so a caller scoring many pairs can say
-    which one is wrong.
-    """
-    try:
-        array = np.asarray(pair)
-    except Exception as exc:  # ragged nested lists and the like
-        raise ValueError(f"{name}: cannot be read as an (n, 2) array ({exc})") from None
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValueError(f"{name}: expected numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name}: complex values are not supported")
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"{name}: expected an (n, 2) array, got shape {array.shape}")
-    if array.shape[0] < min_points:
-        raise ValueError(f"{name}: needs at least {min_points} points, got {array.shape[0]}")
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return array
 
 
 def pad_pairs(pairs: Sequence[np.ndarray], dtype: torch.dtype = torch.float64,

@@ -21,13 +21,9 @@ __all__ = ["NCCClassifier"]
 
 
 def _check_pairs(X) -> list[np.ndarray]:
-    from ncc.data import as_pair_array
+    from ncc.data import as_pair_list
 
-    if isinstance(X, np.ndarray) and X.ndim == 3:
-        return [as_pair_array(p, f"X[{i}]") for i, p in enumerate(X)]
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__") or (isinstance(X, np.ndarray) and X.ndim != 3):
-        raise ValueError("X must be a list of (n_i, 2) arrays (one per pair), or an (n_pairs, n_points, 2) array")
-    return [as_pair_array(p, f"X[{i}]") for i, p in enumerate(X)]
+    return list(as_pair_list(X, "X"))
 
 
 def _check_labels(y, n: int) -> np.ndarray:

@@ -26,13 +26,13 @@ from typing import Optional, Union
 import torch
 
 from ncc import _modelfile
-from synthetic._atomic import atomic_write
 from ncc._version import __version__
 from ncc.model import NCC, NCCConfig, NCCEnsemble
+from ncc.weights import LinkWeights, Weights
+from synthetic._atomic import atomic_write
 
 __all__ = [
     "ModelFileError",
-    "DEFAULT_MODEL_PATH",
     "FORMAT",
     "FORMAT_VERSION",
     "save_model",
@@ -43,17 +43,24 @@ __all__ = [
     "read_metadata",
     "write_json_atomic",
     "LINK_FORMAT",
-    "DEFAULT_LINK_MODEL_PATH",
     "load_link_model",
 ]
 
 FORMAT = "ncc-model"
 FORMAT_VERSION = 1
-#: The shipped default model, used wherever ``model=None``.
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "pretrained" / "ncc-default.safetensors"
 LINK_FORMAT = "ncc-link-model"
-#: The shipped link model (P(no causal link)), used wherever ``link_model=None``.
-DEFAULT_LINK_MODEL_PATH = DEFAULT_MODEL_PATH.with_name("ncc-link.safetensors")
+
+
+def __getattr__(name: str):
+    """``DEFAULT_MODEL_PATH`` / ``DEFAULT_LINK_MODEL_PATH``: the registry's files (ncc.weights), not copies."""
+    from ncc.weights import LinkWeights, Weights
+
+    if name == "DEFAULT_MODEL_PATH":
+        return Weights.DEFAULT.path
+    if name == "DEFAULT_LINK_MODEL_PATH":
+        return LinkWeights.DEFAULT.path
+    raise AttributeError(f"module 'ncc.serialization' has no attribute {name!r}")
+
 #: Metadata keys copied into a link model's header as its recipe.
 _RECIPE_KEYS = ("ncc_version", "model_config", "train_config", "data", "seed", "command")
 
@@ -201,7 +208,7 @@ def load_model(path: Union[str, os.PathLike], device: Union[str, torch.device] =
     Raises :class:`ModelFileError` for a missing, corrupt, foreign or pickle file.
     """
     path = Path(path)
-    if path == DEFAULT_MODEL_PATH and not path.exists():
+    if path == Weights.DEFAULT.path and not path.exists():
         raise ModelFileError(path, "the default pretrained model is not installed; pass a model file "
                                    "(model=... / --model PATH) or build it with `ncc train` (see README)")
     return _load(path, device, FORMAT)
@@ -211,7 +218,7 @@ def load_link_model(path: Union[str, os.PathLike], device: Union[str, torch.devi
     """Load a link model file (:class:`~ncc.link.LinkModel`, P(no causal link)); checks as
     :func:`load_model`, and ``model.recipe`` holds the recipe stored in the header (or None)."""
     path = Path(path)
-    if path == DEFAULT_LINK_MODEL_PATH and not path.exists():
+    if path == LinkWeights.DEFAULT.path and not path.exists():
         raise ModelFileError(path, "the shipped link model is not installed; pass a link model file "
                                    "(link_model=... / --link-model PATH) or build it with `ncc train --head link`")
     return _load(path, device, LINK_FORMAT)

@@ -24,7 +24,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ncc.formats import _MISSING, MAX_LINE_CHARS, _to_float, status_code
+from ncc.formats import MAX_LINE_CHARS, _to_float, status_code
 
 #: Pairs per scoring call in all-pairs mode: each call is batched, and the progress bar moves once a call.
 CHUNK_PAIRS = 64

@@ -1,4 +1,8 @@
-"""Training NCC networks on synthetic cause-effect pairs.
+"""Training NCC networks on synthetic cause-effect pairs: the training loop (:func:`train_ncc`).
+
+The run's pieces live beside it and are re-exported here: ``ncc.train_config`` (recipe, TrainConfig),
+``ncc.train_sources`` (pair sources), ``ncc.train_objective`` (loss, evaluation, optimiser) and
+``ncc.train_checkpoints``.
 
 * Data: pairs are generated on the fly by :mod:`synthetic` (:class:`SyntheticPairs`: the batch of
   step ``s`` of member ``k`` is a function of ``(seed, k, s)`` only, so no pair is seen twice and a
@@ -25,20 +29,51 @@ import platform
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional, Protocol, Sequence, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ncc._version import __version__
-from ncc.data import pad_pairs, size_sorted_chunks
+from ncc.data import pad_pairs
+from ncc.devices import resolve_device
 from ncc.model import NCC, NCCConfig, NCCEnsemble
-from ncc.serialization import _atomic_write
+from ncc.train_checkpoints import (
+    CheckpointError,
+    TrainingInterrupted,
+    _check_same_run,
+    _numpy_rng_state,
+    _read_checkpoint,
+    _set_numpy_rng_state,
+    _write_checkpoint,
+)
+from ncc.train_config import (
+    _STREAM_INIT,
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    DEFAULT_ARCH,
+    DEFAULT_GENERATOR,
+    DEFAULT_LINK_ARCH,
+    DEFAULT_LINK_GENERATOR,
+    HEADS,
+    TrainConfig,
+    derive_seed,
+    generator_options,
+)
+from ncc.train_objective import (
+    _lr_at,
+    _make_optimizer,
+    _to_list,
+    evaluate,
+    evaluate_link,
+    symmetric_loss,
+    targets_from_labels,
+)
+from ncc.train_sources import ArrayPairs, Pairs, PairSource, SyntheticPairs
 
 __all__ = [
     "DEFAULT_ARCH",
@@ -59,395 +94,6 @@ __all__ = [
     "DEFAULT_LINK_GENERATOR",
     "evaluate_link",
 ]
-
-#: Generator options of the default ``ncc train`` run (any ``synthetic.make_config`` option).
-#: The paper's spline-only recipe does not generalise (it scores below chance on sigmoid and nn
-#: mechanisms, see benchmarks/heldout.py), so the default draws from every family and cause. The
-#: weights make the synthetic marginals look like real ones (benchmarks/RESULTS.md, "Stats-only probes"):
-#: in real pairs about half of all variables are discretised (tie fraction > 0.5), causes are not
-#: heavier-tailed than effects, and effects carry heavy-tailed, heteroscedastic noise and outliers.
-DEFAULT_GENERATOR: dict = {
-    "n_points": (100, 1500),  # real pairs come in all sizes (log-uniform draw)
-    "mechanism": "mix",  # every mechanism family ...
-    # ... with the heteroscedastic families (multiplicative, location-scale noise) twice as often
-    "mechanism_weights": {"spline": 1, "linear": 1, "polynomial": 1, "sigmoid_additive": 1, "sigmoid_mixed": 1,
-                          "gp_additive": 1, "gp_mixed": 1, "nn": 1, "post_nonlinear": 1,
-                          "multiplicative": 2, "location_scale": 2},
-    "cause": "mix",  # Gaussian mixtures, uniform, heavy tails ...
-    # ... but heavy-tailed causes less often: with saturating mechanisms they teach "the heavier
-    # tail is the cause", the opposite of what real pairs show
-    "cause_weights": {"gmm": 2, "uniform": 1, "student_t": 0.5, "lognormal": 1},
-    "noise": "mix",  # Gaussian, uniform, Laplace, Student-t noise, Student-t most often
-    "noise_weights": {"gaussian": 1, "uniform": 0.5, "laplace": 1, "student_t": 3},
-    "discretize_prob": 0.15,  # integer-valued causes with ties, as in real data
-    "quantize_prob": 0.45,  # rounded variables, either side: about half of all variables have ties
-    "confounder_prob": 0.2,  # hidden confounders on top of the causal link (Mooij's SIM-c)
-    "outlier_prob": 0.3,  # gross errors on a few effect values
-}
-
-def generator_options(given: Optional[dict] = None) -> dict:
-    """DEFAULT_GENERATOR updated with ``given``. Choosing one mechanism, cause or noise shape
-    drops the default's weights over them (weights only apply to "mix")."""
-    given = dict(given or {})
-    options = {**DEFAULT_GENERATOR, **given}
-    for name in ("mechanism", "cause", "noise"):
-        key = f"{name}_weights"
-        if name in given and given[name] != "mix" and key not in given:
-            options.pop(key, None)
-    return options
-
-
-#: Architecture options of the default ``ncc train`` run (any ``NCCConfig`` field; the rest keep
-#: the paper's values), chosen in benchmarks/RESULTS.md.
-DEFAULT_ARCH: dict = {
-    "statistics": True,  # hybrid: ψ also reads classic statistics of both orientations
-    "copula": True,  # φ also reads each point's mid-ranks
-}
-
-#: What a run trains: "direction" (P(x → y), the shipped ncc-default model) or "link"
-#: (P(no causal link), the shipped ncc-link model; see ncc.link).
-HEADS = ("direction", "link")
-
-#: Architecture of the default link run: smaller than the direction model (a few CPU minutes);
-#: the statistics (residual HSIC, fits) and the mid-ranks carry the dependence cues.
-DEFAULT_LINK_ARCH: dict = {"statistics": True, "copula": True, "embed_dim": 48, "classifier_dim": 48}
-
-#: Generator of the default link run: DEFAULT_GENERATOR plus the no-link kinds, half of all pairs
-#: without a link (independent and confounded in equal parts).
-DEFAULT_LINK_GENERATOR: dict = {
-    "kinds": ("causal", "independent", "confounded"),
-    "kind_weights": {"causal": 2, "independent": 1, "confounded": 1},
-}
-
-# Seed streams, so that no two uses of the run seed ever draw the same numbers.
-_STREAM_INIT, _STREAM_TRAIN, _STREAM_HELDOUT, _STREAM_SPLIT, _STREAM_EPOCH = range(5)
-CHECKPOINT_FORMAT = "ncc-train-checkpoint"
-CHECKPOINT_VERSION = 1
-
-
-def derive_seed(*key: int) -> int:
-    """A 32-bit seed from a tuple of non-negative ints (numpy SeedSequence hashing)."""
-    return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1)[0])
-
-
-@dataclass
-class TrainConfig:
-    """How to train (the architecture is :class:`~ncc.model.NCCConfig`)."""
-
-    steps: int = 3000  # optimiser steps per member; sized so the default run takes < 15 min on 2 cores
-    batch_size: int = 32  # pairs per step, each also seen reversed (the paper: 16 + 16 reversals)
-    lr: float = 1e-3  # Adam's usual rate; RMSProp runs well with it too
-    optimizer: str = "adam"  # "adam" or "rmsprop" (the paper's choice)
-    weight_decay: float = 0.0  # L2 penalty (no need: pairs are never repeated)
-    lr_schedule: str = "constant"  # "constant" or "cosine" (decays to 0 at the last step)
-    seed: int = 0  # fixes the weights, every batch and the held-out set (on CPU: bit for bit)
-    ensemble: int = 1  # members trained one after the other, scores averaged
-    n_heldout: int = 1000  # held-out synthetic pairs for the progress bar and the metadata
-    eval_every: int = 500  # steps between held-out evaluations (and at the end)
-    checkpoint_every: int = 500  # steps between atomic checkpoints (and at member ends)
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "ensemble", "eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if isinstance(self.n_heldout, bool) or not isinstance(self.n_heldout, int) or self.n_heldout < 0:
-            raise ValueError(f"n_heldout must be an integer >= 0, got {self.n_heldout!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: adam, rmsprop")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; valid: constant, cosine")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-
-# ----------------------------------------------------------------------------------------------
-# Data sources.
-# ----------------------------------------------------------------------------------------------
-
-Pairs = Union[np.ndarray, Sequence[np.ndarray]]
-
-
-class PairSource(Protocol):
-    def batch(self, member: int, step: int, batch_size: int) -> tuple[Pairs, np.ndarray]: ...
-
-    def heldout(self) -> tuple[Pairs, np.ndarray]: ...
-
-    def describe(self) -> dict: ...
-
-
-class SyntheticPairs:
-    """Fresh synthetic pairs for every step; ``generator`` holds ``synthetic.make_config`` options."""
-
-    def __init__(self, generator: Optional[dict] = None, seed: int = 0, n_heldout: int = 1000) -> None:
-        import synthetic
-
-        self.options = dict(generator or {})
-        self.config = synthetic.make_config(**self.options)  # validates (ValueError names the option)
-        self.seed = int(seed)
-        self.n_heldout = int(n_heldout)
-        self._heldout = None
-
-    def batch(self, member: int, step: int, batch_size: int) -> tuple[Pairs, np.ndarray]:
-        import synthetic
-
-        seed = derive_seed(self.seed, _STREAM_TRAIN, member, step)
-        X, y, _ = synthetic.generate(batch_size, self.config, random_state=seed)
-        return X, y
-
-    def heldout(self) -> tuple[Pairs, np.ndarray]:
-        """The same held-out pairs for every member (a separate seed stream)."""
-        import synthetic
-
-        if self._heldout is None:
-            if self.n_heldout == 0:
-                self._heldout = ([], np.zeros(0, dtype=np.int64))
-            else:
-                seed = derive_seed(self.seed, _STREAM_HELDOUT)
-                X, y, _ = synthetic.generate(self.n_heldout, self.config, random_state=seed)
-                self._heldout = (X, y)
-        return self._heldout
-
-    def describe(self) -> dict:
-        return {"source": "synthetic", "generator": self.config.to_dict(), "n_heldout": self.n_heldout}
-
-
-class ArrayPairs:
-    """Training pairs given as arrays (or read from an ``ncc generate`` file).
-
-    A seeded permutation sets ``n_heldout`` pairs aside; training walks through seeded epoch
-    permutations of the rest, so the batch of any step is known without replaying the run.
-    """
-
-    def __init__(self, X: Pairs, y, seed: int = 0, n_heldout: int = 0, source: Optional[dict] = None) -> None:
-        y = np.asarray(y)
-        if len(X) != len(y):
-            raise ValueError(f"got {len(X)} pairs but {len(y)} labels")
-        if not np.isin(y, (-1, 0, 1)).all():
-            raise ValueError("labels must be 1 (x->y), 0 (y->x) or -1 (no causal link)")
-        if n_heldout >= len(y):
-            raise ValueError(f"n_heldout={n_heldout} leaves no training pairs out of {len(y)}")
-        self.X, self.y = X, y.astype(np.int64)
-        self.seed = int(seed)
-        order = np.random.default_rng(derive_seed(self.seed, _STREAM_SPLIT)).permutation(len(y))
-        self.heldout_idx = np.sort(order[:n_heldout])
-        self.train_idx = np.sort(order[n_heldout:])
-        self.source = dict(source or {"source": "arrays"})
-        self._epochs: dict[tuple[int, int], np.ndarray] = {}
-
-    @classmethod
-    def from_file(cls, path: Union[str, os.PathLike], seed: int = 0,
-                  n_heldout: Optional[int] = None) -> "ArrayPairs":
-        """Pairs of an ``ncc generate`` .npz file; ``n_heldout=None``: 10% of them, at most 1000."""
-        from synthetic.io import load
-
-        saved = load(path)  # ValueError with the path for a bad file
-        if n_heldout is None:
-            n_heldout = min(1000, len(saved.y) // 10)
-        source = {"source": "file", "path": str(path), "n_pairs": int(len(saved.y)),
-                  "generator": saved.config, "generator_seed": saved.random_state,
-                  "written_by": saved.version}
-        return cls(saved.X, saved.y, seed=seed, n_heldout=n_heldout, source=source)
-
-    def _take(self, idx: np.ndarray) -> tuple[Pairs, np.ndarray]:
-        if isinstance(self.X, np.ndarray):
-            return self.X[idx], self.y[idx]
-        return [self.X[i] for i in idx], self.y[idx]
-
-    def _epoch(self, member: int, epoch: int) -> np.ndarray:
-        key = (member, epoch)
-        if key not in self._epochs:
-            if len(self._epochs) > 4:
-                self._epochs.clear()
-            rng = np.random.default_rng(derive_seed(self.seed, _STREAM_EPOCH, member, epoch))
-            self._epochs[key] = self.train_idx[rng.permutation(len(self.train_idx))]
-        return self._epochs[key]
-
-    def batch(self, member: int, step: int, batch_size: int) -> tuple[Pairs, np.ndarray]:
-        n = len(self.train_idx)
-        positions = np.arange(step * batch_size, (step + 1) * batch_size)
-        idx = np.array([self._epoch(member, int(p // n))[p % n] for p in positions])
-        return self._take(idx)
-
-    def heldout(self) -> tuple[Pairs, np.ndarray]:
-        return self._take(self.heldout_idx)
-
-    def describe(self) -> dict:
-        return {**self.source, "n_train": int(len(self.train_idx)), "n_heldout": int(len(self.heldout_idx))}
-
-
-# ----------------------------------------------------------------------------------------------
-# Loss, evaluation, optimiser.
-# ----------------------------------------------------------------------------------------------
-
-def targets_from_labels(y) -> torch.Tensor:
-    """Labels 1 / 0 / −1 → P(x → y) targets 1 / 0 / ½."""
-    y = torch.as_tensor(np.asarray(y))
-    return torch.where(y < 0, torch.full(y.shape, 0.5), y.to(torch.float32)).to(torch.float32)
-
-
-def symmetric_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """BCE of f(x, y) against t plus BCE of f(y, x) against 1 − t, averaged over both."""
-    both = torch.stack((target, 1.0 - target), dim=1).to(logits.dtype)
-    return F.binary_cross_entropy_with_logits(logits, both)
-
-
-def _to_list(X: Pairs) -> list:
-    return list(X) if isinstance(X, np.ndarray) else X
-
-
-def _model_device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
-@torch.no_grad()
-def evaluate(model: Union[NCC, NCCEnsemble], X: Pairs, y, batch_size: int = 256) -> dict:
-    """Held-out metrics in eval mode: accuracy on pairs with a causal link, symmetrised loss.
-
-    An ensemble's loss is that of its mean score (as a probability).
-    """
-    y = np.asarray(y)
-    if len(y) == 0:
-        return {"n_pairs": 0, "accuracy": None, "loss": None}
-    scores = _scores_of(model, _to_list(X), batch_size)
-    linked = y >= 0
-    accuracy = float(np.mean((scores[linked] > 0.5) == (y[linked] == 1))) if linked.any() else None
-    target = targets_from_labels(y).double().numpy()
-    p = np.clip(scores, 1e-7, 1 - 1e-7)
-    loss = float(np.mean(-(target * np.log(p) + (1 - target) * np.log(1 - p))))
-    return {"n_pairs": int(len(y)), "accuracy": accuracy, "loss": loss}
-
-
-@torch.no_grad()
-def evaluate_link(model, X: Pairs, y, batch_size: int = 256) -> dict:
-    """Held-out link metrics in eval mode: accuracy of p_none > ½ for "no link", its binary
-    cross-entropy, and the AUC of p_none for no link (label −1) against a link (1 / 0).
-
-    ``model``: a :class:`~ncc.link.LinkModel`, or one NCC network being trained for the link head.
-    """
-    from ncc.link import LinkModel
-    from ncc.metrics import auc
-
-    y = np.asarray(y)
-    if len(y) == 0:
-        return {"n_pairs": 0, "accuracy": None, "loss": None, "auc": None}
-    net = model if isinstance(model, LinkModel) else LinkModel([model])
-    p_none = _scores_of(net, _to_list(X), batch_size)
-    unlinked = (y < 0).astype(float)
-    p = np.clip(p_none, 1e-7, 1 - 1e-7)
-    loss = float(np.mean(-(unlinked * np.log(p) + (1 - unlinked) * np.log(1 - p))))
-    accuracy = float(np.mean((p_none > 0.5) == (unlinked == 1)))
-    value = auc(unlinked, p_none)
-    return {"n_pairs": int(len(y)), "accuracy": accuracy, "loss": loss,
-            "auc": None if value != value else value}
-
-
-def _scores_of(model, pairs: list, batch_size: int) -> np.ndarray:
-    """``model.score`` of every pair in eval mode, in size-sorted chunks."""
-    was_training = model.training
-    model.eval()
-    scores = np.empty(len(pairs))
-    device = _model_device(model)
-    try:
-        for chunk in size_sorted_chunks([len(p) for p in pairs], batch_size, 1 << 19):
-            points, mask = pad_pairs([pairs[i] for i in chunk], torch.float64, device)
-            scores[chunk] = model.score(points, mask)[0].cpu().numpy()
-    finally:
-        model.train(was_training)
-    return scores
-
-
-def _make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.RMSprop(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def _lr_at(step: int, config: TrainConfig) -> float:
-    if config.lr_schedule == "cosine":
-        return config.lr * 0.5 * (1.0 + math.cos(math.pi * step / config.steps))
-    return config.lr
-
-
-def resolve_device(device: str) -> torch.device:
-    """"auto" → CUDA when available, else CPU; "cuda" without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA GPU is available (use auto or cpu)")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda")
-    return torch.device(device)
-
-
-# ----------------------------------------------------------------------------------------------
-# Checkpoints.
-# ----------------------------------------------------------------------------------------------
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or from a different run configuration."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Raised on Ctrl-C after the checkpoint of the last finished step has been written."""
-
-    def __init__(self, member: int, step: int, checkpoint: Optional[Path]) -> None:
-        super().__init__(f"interrupted at member {member}, step {step}")
-        self.member, self.step, self.checkpoint = member, step, checkpoint
-
-
-def _numpy_rng_state() -> dict:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
-            "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
-
-
-def _set_numpy_rng_state(state: dict) -> None:
-    np.random.set_state((state["kind"], state["keys"].numpy().astype(np.uint32), state["pos"],
-                         state["has_gauss"], state["cached_gaussian"]))
-
-
-def _write_checkpoint(path: Path, state: dict) -> None:
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
-
-
-def _read_checkpoint(path: Path) -> dict:
-    if not path.exists():
-        raise CheckpointError(f"no checkpoint to resume from at {str(path)!r}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)  # no code can run
-    except Exception as exc:
-        raise CheckpointError(f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{str(path)!r} is not an ncc training checkpoint")
-    return state
-
-
-def _check_same_run(state: dict, expected: dict, path: Path) -> None:
-    for key, value in expected.items():
-        if state.get(key) != value:
-            stored = state.get(key)
-            if isinstance(value, dict) and isinstance(stored, dict):
-                diff = sorted(k for k in set(value) | set(stored) if value.get(k) != stored.get(k))
-                detail = ", ".join(f"{k}: checkpoint {stored.get(k)!r} vs now {value.get(k)!r}" for k in diff)
-            else:
-                detail = f"checkpoint {stored!r} vs now {value!r}"
-            raise CheckpointError(f"checkpoint {str(path)!r} is from a different run ({key} differs: {detail}); "
-                                  "rerun with the same options, or drop --resume to start over")
-
 
 # ----------------------------------------------------------------------------------------------
 # The training loop.

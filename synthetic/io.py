@@ -16,23 +16,28 @@ from __future__ import annotations
 
 import json
 import numbers
-import re
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ncc._version import __version__
 from synthetic._atomic import atomic_write
+from synthetic._version import __version__
 from synthetic.config import PairConfig
+from synthetic.pair_files import write_cepc, write_tuebingen
+from synthetic.pairs import as_pair_list
 
 FORMAT_TAG = "ncc-synthetic-pairs"
 FORMAT_VERSION = 1
 EXPORT_FORMATS = ("npz", "cepc", "tuebingen")
-_FLOAT_FMT = "%.9g"
-_TUEB_FILE = re.compile(r"^pair\d+\.txt$")  # 9 significant digits read back to the identical float32
+_TUEB_FILE = re.compile(r"^pair\d+\.txt$")
+
+
+def _float32_text(value: float) -> str:
+    return "%.9g" % value  # 9 significant digits read back to the identical float32
 
 
 @dataclass
@@ -60,15 +65,8 @@ def _metadata(config, random_state, n_pairs: int) -> dict:
 
 
 def _check_pairs(X, y) -> tuple[list | np.ndarray, np.ndarray]:
+    X = as_pair_list(X, "X", min_points=0, finite=False, dtype=None)  # finiteness is checked on load
     y = np.asarray(y)
-    if isinstance(X, np.ndarray):
-        if X.ndim != 3 or X.shape[2] != 2:
-            raise ValueError(f"X must have shape (n_pairs, n_points, 2), got {X.shape}")
-    else:
-        X = list(X)
-        for i, pair in enumerate(X):
-            if np.ndim(pair) != 2 or np.shape(pair)[1] != 2:
-                raise ValueError(f"pair {i} must have shape (n, 2), got {np.shape(pair)}")
     if y.shape != (len(X),):
         raise ValueError(f"y must have one label per pair ({len(X)}), got shape {y.shape}")
     if not np.isin(y, (-1, 0, 1)).all():
@@ -209,10 +207,6 @@ def cepc_paths(out) -> tuple[Path, Path, Path]:
     return pairs, out.with_name(f"{stem}_targets.csv"), out.with_name(f"{stem}_meta.json")
 
 
-def _values(column: np.ndarray) -> str:
-    return " ".join([_FLOAT_FMT % v for v in column.tolist()])
-
-
 def export_cepc(out, X, y, *, config, random_state, pair_ids=None) -> tuple[Path, Path]:
     """Write CDT's CEPC CSV: ``SampleID,A,B`` (A and B are the space-separated values of
     columns 0 and 1) and ``SampleID,Target`` (+1: A->B, -1: B->A, 0: no link).
@@ -222,13 +216,9 @@ def export_cepc(out, X, y, *, config, random_state, pair_ids=None) -> tuple[Path
     pairs_path, targets_path, meta_path = cepc_paths(out)
     if pair_ids is None:
         pair_ids = [f"pair{i}" for i in range(1, len(X) + 1)]
-    lines = ["SampleID,A,B\n"]
-    lines += [f"{pid},{_values(p[:, 0])},{_values(p[:, 1])}\n" for pid, p in zip(pair_ids, X)]
-    targets = np.where(y == 1, 1, np.where(y == 0, -1, 0))
+    targets = np.where(y == 1, 1, np.where(y == 0, -1, 0)).tolist()
     meta = _metadata(config, random_state, len(y))
-    _write_text(pairs_path, "".join(lines))
-    _write_text(targets_path, "SampleID,Target\n"
-                + "".join(f"{pid},{t}\n" for pid, t in zip(pair_ids, targets.tolist())))
+    write_cepc(pairs_path, pair_ids, X, targets_path, targets, value_format=_float32_text)
     _write_text(meta_path, json.dumps(meta, indent=1) + "\n")
     return pairs_path, targets_path
 
@@ -250,15 +240,8 @@ def export_tuebingen(folder, X, y, *, config, random_state, weights=None, overwr
         for old in folder.iterdir():
             if old.is_file() and (_TUEB_FILE.match(old.name) or old.name in ("pairmeta.txt", "ncc_synthetic.json")):
                 old.unlink()
-    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
-    digits = max(4, len(str(len(X))))
-    meta_lines = []
-    for i, (pair, label, w) in enumerate(zip(X, y.tolist(), weights.tolist()), 1):
-        number = f"{i:0{digits}d}"
-        body = "".join(_FLOAT_FMT % a + " " + _FLOAT_FMT % b + "\n" for a, b in pair.tolist())
-        _write_text(folder / f"pair{number}.txt", body)
-        meta_lines.append(f"{number} {'1 1 2 2' if label == 1 else '2 2 1 1'} {w:g}\n")
-    _write_text(folder / "pairmeta.txt", "".join(meta_lines))
+    write_tuebingen(folder, X, y.tolist(), weights, number_width=max(4, len(str(len(X)))),
+                    value_format=_float32_text, weight_format=lambda w: f"{w:g}")
     _write_text(folder / "ncc_synthetic.json",
                 json.dumps(_metadata(config, random_state, len(y)), indent=1) + "\n")
     return folder

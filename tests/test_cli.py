@@ -249,7 +249,7 @@ def test_plot_pairs_on_a_folder_without_pairs_does_not_say_missing(tmp_path):
 
 
 def test_plot_titles_name_independent_and_confounded_apart():
-    from synthetic.plotting import pair_title
+    from ncc.pair_grid import pair_title
 
     assert pair_title(-1, "independent") == "independent (no link)"
     assert pair_title(-1, "confounded") == "confounded (x ← z → y)"

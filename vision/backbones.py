@@ -29,6 +29,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from ncc._hashing import file_sha256 as sha256_file
 from vision.preprocess import Preprocessing
 
 #: Architecture families we support, and how to cut each one at its global-pool output.
@@ -138,14 +139,6 @@ def head_attribute(arch: str) -> tuple[str, Callable[[nn.Module], nn.Module]]:
             return rule
     supported = ", ".join(sorted(p.rstrip("_") + "*" for p in _HEADS))
     raise BackboneError(f"architecture {arch!r} is not supported (need a torchvision model with a global pool: {supported})")
-
-
-def sha256_file(path: str | os.PathLike, block: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _looks_like_path(spec: str) -> bool:

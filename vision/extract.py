@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ncc._version import __version__
+from ncc.devices import resolve_device
 from vision._io import write_json_atomic
 from vision.annotations import Box, Dataset, load_dataset
 from vision.backbones import (Backbone, BackboneError, check_output, from_module, load_backbone, module_class_name,
@@ -67,21 +68,6 @@ class ExtractionConfig:
             raise ValueError("num_workers must be >= 0")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-
-
-def resolve_device(spec: str) -> torch.device:
-    """``auto``: cuda when available; under torchrun, the GPU of this process (``LOCAL_RANK``), so
-    the processes of one machine do not all share GPU 0."""
-    if spec == "auto":
-        if not torch.cuda.is_available():
-            return torch.device("cpu")
-        local = os.environ.get("LOCAL_RANK", "")
-        if local.strip().isdigit() and torch.cuda.device_count() > 1:
-            return torch.device(f"cuda:{int(local) % torch.cuda.device_count()}")
-        return torch.device("cuda")
-    if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda requested but CUDA is not available")
-    return torch.device(spec)
 
 
 # ---------------------------------------------------------------------------- worker side

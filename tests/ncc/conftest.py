@@ -11,7 +11,6 @@ def _train_tiny(config: NCCConfig, seed: int = 0) -> NCC:
     """A tiny network trained for a few steps on synthetic pairs of mixed sizes: its weights and
     batch-norm statistics are far from their initial values and its scores spread out."""
     import synthetic
-
     from ncc.data import pad_pairs
     from ncc.train import symmetric_loss, targets_from_labels
 

@@ -11,6 +11,7 @@ import torch
 import ncc
 import ncc.api
 import ncc.serialization
+import ncc.weights
 from ncc.data import subsample_indices
 from ncc.model import NCC, NCCConfig, NCCEnsemble
 from ncc.serialization import ModelFileError
@@ -160,8 +161,7 @@ def test_model_paths_are_cached_until_the_file_changes(tmp_path, model, train_ti
 
 def test_missing_default_model_is_a_clear_error(tmp_path, monkeypatch):
     missing = tmp_path / "pretrained" / "ncc-default.safetensors"
-    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", missing)
-    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", missing)
+    monkeypatch.setattr(ncc.weights, "PRETRAINED_DIR", missing.parent)  # the registry: the one place
     with pytest.raises(ModelFileError, match="default pretrained model is not installed"):
         ncc.causal_score([1.0, 2.0, 3.0], [3.0, 1.0, 2.0])
     with pytest.raises(ModelFileError, match="ncc-default.safetensors"):
@@ -171,8 +171,7 @@ def test_missing_default_model_is_a_clear_error(tmp_path, monkeypatch):
 def test_default_model_is_used_when_model_is_none(tmp_path, monkeypatch, model):
     default = tmp_path / "ncc-default.safetensors"
     ncc.save(model, default)
-    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", default)
-    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", default)
+    monkeypatch.setattr(ncc.weights, "PRETRAINED_DIR", default.parent)  # the registry: the one place
     pairs = _pairs(6, [40])
     assert ncc.score_pairs(pairs).tolist() == ncc.score_pairs(pairs, model).tolist()
 

@@ -6,9 +6,21 @@ import pytest
 from scipy.special import ndtri
 from sklearn.base import clone
 
-from ncc.baselines import (ANMHSIC, BASELINES, CDS, IGCI, QCCD, RECI, conditional_distribution_variability,
-                           copula_conditional_quantiles, hsic_gamma_logpvalue, kernel_ridge_residuals,
-                           make_baseline, pinball_loss, pseudo_observations)
+from ncc.baselines import (
+    ANMHSIC,
+    BASELINES,
+    CDS,
+    IGCI,
+    QCCD,
+    RECI,
+    conditional_distribution_variability,
+    copula_conditional_quantiles,
+    hsic_gamma_logpvalue,
+    kernel_ridge_residuals,
+    make_baseline,
+    pinball_loss,
+    pseudo_observations,
+)
 from ncc.metrics import accuracy
 
 

@@ -271,7 +271,7 @@ def test_unwritable_score_output_is_one_line_before_scoring(tmp_path, model_file
 
 
 def test_late_score_write_failure_is_one_line_and_leaves_no_tmp(tmp_path, model_file, monkeypatch):
-    import ncc.cli_score
+    import synthetic._atomic  # the one atomic writer, which ncc score writes through
 
     f = tmp_path / "p.csv"
     write_two_column(f, _pairs(1)[0][0])
@@ -280,7 +280,7 @@ def test_late_score_write_failure_is_one_line_and_leaves_no_tmp(tmp_path, model_
     def broken_replace(src, dst):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(ncc.cli_score.os, "replace", broken_replace)
+    monkeypatch.setattr(synthetic._atomic.os, "replace", broken_replace)
     line = _one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
     assert f"cannot write {out}" in line and "Read-only" in line
     assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -14,6 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 import ncc
 import ncc.api
 import ncc.serialization
+import ncc.weights
 from ncc import NCCClassifier
 from ncc.model import NCC, NCCConfig, NCCEnsemble
 
@@ -133,12 +134,10 @@ def test_pretrained_wraps_a_model_file(tmp_path, monkeypatch, pairs):
     assert est.embed_dim == 6 and est.classifier_dim == 5 and est.max_points == 40
     np.testing.assert_allclose(est.predict_proba(X)[:, 1], ncc.score_pairs(X, model), atol=1e-12)
     # model=None is the shipped model; a missing one is a clear error.
-    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", path)
-    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", path)
+    ncc.save(model, tmp_path / "shipped" / "ncc-default.safetensors")
+    monkeypatch.setattr(ncc.weights, "PRETRAINED_DIR", tmp_path / "shipped")  # the registry: the one place
     np.testing.assert_array_equal(NCCClassifier.pretrained().predict(X), est.predict(X))
-    missing = tmp_path / "none.safetensors"
-    monkeypatch.setattr(ncc.serialization, "DEFAULT_MODEL_PATH", missing)
-    monkeypatch.setattr(ncc.api, "DEFAULT_MODEL_PATH", missing)
+    monkeypatch.setattr(ncc.weights, "PRETRAINED_DIR", tmp_path / "none")  # the registry: the one place
     with pytest.raises(ncc.serialization.ModelFileError, match="not installed"):
         NCCClassifier.pretrained()
 

@@ -299,13 +299,13 @@ def test_all_zero_pairmeta_weights_are_an_error(tmp_path):
 
 def test_cepc_nul_bytes_and_huge_lines_are_refused_without_reading_them_whole(tmp_path, monkeypatch):
     """Case 15: NUL padding, and lines beyond the documented bound, are refused while streaming."""
-    import ncc.formats
+    import ncc.formats.cepc
 
     c = tmp_path / "c.csv"
     c.write_bytes(b"SampleID,A,B\np1,1 2 3,4 5 6\np2" + b"\x00" * 5000 + b",1 2,3 4\n")
     with pytest.raises(FormatError, match="line 3 contains NUL"):
         read_cepc(c)
-    monkeypatch.setattr(ncc.formats, "MAX_LINE_CHARS", 1000)
+    monkeypatch.setattr(ncc.formats.cepc, "MAX_LINE_CHARS", 1000)  # the module that reads it
     c.write_text("SampleID,A,B\np1," + " ".join(["1"] * 600) + "," + " ".join(["2"] * 600) + "\n")
     with pytest.raises(FormatError, match="line 2 is longer than 1000"):
         read_cepc(c)

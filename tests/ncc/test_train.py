@@ -14,8 +14,17 @@ import ncc
 import ncc.train
 from ncc.cli import app
 from ncc.model import NCC, NCCConfig, NCCEnsemble
-from ncc.train import (ArrayPairs, CheckpointError, SyntheticPairs, TrainConfig, TrainingInterrupted,
-                       evaluate, symmetric_loss, targets_from_labels, train_ncc)
+from ncc.train import (
+    ArrayPairs,
+    CheckpointError,
+    SyntheticPairs,
+    TrainConfig,
+    TrainingInterrupted,
+    evaluate,
+    symmetric_loss,
+    targets_from_labels,
+    train_ncc,
+)
 
 TINY = NCCConfig(embed_dim=8, classifier_dim=8)
 SMALL_GEN = {"n_points": (20, 60)}
@@ -445,7 +454,6 @@ def test_cli_unknown_optimizer_message_names_the_option_once(tmp_path):
 
 def test_generator_options_drop_default_weights_for_a_single_choice():
     import synthetic
-
     from ncc.train import DEFAULT_GENERATOR, generator_options
 
     assert generator_options() == DEFAULT_GENERATOR

@@ -1,4 +1,4 @@
-"""``ncc generate`` and ``ncc plot-pairs``: the generator's command line.
+"""``ncc generate``: the generator's command line (it lives in ncc: synthetic imports nothing above it).
 
 Bad input (an unknown name, a size out of range, a malformed range or weight list, an
 unknown format, an unwritable output path) ends with a one-line message on stderr and

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ncc._version import __version__
+
 DIRECTION_TITLES = {1: "x → y", 0: "y → x", -1: "no link"}
 #: No-link pairs named apart by the generator's ``kind``.
 KIND_TITLES = {"independent": "independent (no link)", "confounded": "confounded (x ← z → y)"}
@@ -30,8 +32,6 @@ def plot_pair_grid(X, y, out, *, n: int = 16, mechanisms=None, kinds=None, names
     pair's mechanism to its title and ``names`` replaces the pair's index. ``source`` (the data
     file) is recorded in the image's metadata with the package version. Written atomically.
     """
-    from ncc._version import __version__
-
     import matplotlib
 
     matplotlib.use("Agg")  # files only: never needs a display
