@@ -362,7 +362,7 @@ def _permutation_controls(feats: LoadedFeatures, cfg: AnalysisConfig, train: Loa
     if cfg.permutations > 0:
         shuffled = permutation_control(F[rows], shuffled_class_replicates(C[rows], cfg.permutations, cfg.seed),
                                        scorer, **common) | meta
-    if cfg.label_permutations > 0:
+    if cfg.label_permutations > 0 and common["in_test"].any():  # refits are costly: only for a test to make
         X = F[rows]
         if train is None:
             def fit(Y):
@@ -377,6 +377,9 @@ def _permutation_controls(feats: LoadedFeatures, cfg: AnalysisConfig, train: Loa
         replicates = refit_replicates(labels, fit, cfg.label_permutations, cfg.seed, observed=observed,
                                       progress=common.get("progress", False))
         refitted = permutation_control(X, replicates, scorer, desc="NCC label permutations", **common) | meta
+    elif cfg.label_permutations > 0:
+        refitted = {"n_permutations": cfg.label_permutations, "n_categories": 0,
+                    "skipped": "no category in the overall test"} | meta
     return shuffled, refitted
 
 

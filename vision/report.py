@@ -159,7 +159,9 @@ def _tests_rows(report: dict) -> list[str]:
     elif perm.get("skipped"):
         lines.append(f"Permutation control not run: {perm['skipped']}.")
     label = (report.get("tests") or {}).get("label_permutation") or {}
-    if label.get("n_permutations"):
+    if label.get("skipped"):
+        lines.append(f"Label-permutation control not run: {label['skipped']}.")
+    elif label.get("n_permutations"):
         null = {r: tests[f"{r}_ratio"].get("label_permutation_null_mean") for r in ("object", "context")}
         lines.append(f"Label-permutation control: the class-variable classifier refitted on {label['n_permutations']} "
                      f"shufflings of the labels, each rescored with NCC; null mean count {_num(null['object'], 1)} "

@@ -77,6 +77,7 @@ def test_weak_class_variables_are_left_out_of_the_overall_tests_with_a_warning(f
     assert any("left out of the overall tests" in w for w in report["warnings"])
     assert report["tests"]["object_ratio"]["n_categories"] == 0
     assert report["tests"]["permutation"]["skipped"] == "no category in the overall test"
+    assert report["tests"]["label_permutation"]["skipped"] == "no category in the overall test"  # no refits run
     assert "no category passes the class-variable quality bar" in report["verdict"]
     # the per-category comparisons are still there
     assert set(left) <= set(report["results"]["ncc"]["per_category"])
