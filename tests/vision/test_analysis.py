@@ -123,3 +123,19 @@ def test_python_api_warns_once_about_random_weights(features, tmp_path, resnet18
         warnings.simplefilter("always")
         warn_random_weights(["pretrained weights"])
     assert not caught
+
+
+def test_objectness_and_feature_maps_from_stored_maps(features, tmp_path):
+    report = analyze(features, tmp_path, scorer=sparsity_scorer, permutations=0, bootstrap=0,
+                     **{**FAST, "figures": True, "examples": 0})
+    with open(tmp_path / "feature_scores.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    scored = [c for c, v in report["categories"].items() if v["scored"]]
+    values = np.array([float(r["objectness"]) for r in rows if r["category"] in scored])
+    finite = values[np.isfinite(values)]
+    assert len(finite) > 0.5 * len(values) and ((finite >= 0) & (finite <= 1)).all()
+    assert set(report["objectness"]["box_area_share"]) == set(report["categories"])
+    maps = [o for o in report["outputs"] if o.startswith("feature_maps/")]
+    assert sorted(maps) == sorted(f"feature_maps/{c}.jpg" for c in scored)
+    assert all((tmp_path / m).stat().st_size > 1000 for m in maps)
+    assert "Box-mass objectness" in (tmp_path / "report.md").read_text()
