@@ -1,7 +1,10 @@
-"""Atomic file writes: a crash leaves either the old file or the new one, never half of one
-(the project's one writer, :mod:`synthetic._atomic`: fsync, umask permissions, no stray temp file)."""
+"""Vision's file I/O: atomic writes and file hashes.
+
+Writes go through the project's one writer, :mod:`synthetic._atomic` (fsync, umask permissions, no
+stray temp file): a crash leaves either the old file or the new one, never half of one."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -45,3 +48,16 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def sha256_file(path: str | os.PathLike, block: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in blocks (vision's one file hasher: checkpoints, NCC models)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

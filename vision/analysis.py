@@ -127,7 +127,7 @@ def _default_scorer(ncc_model) -> Scorer:
 
 def ncc_model_identity(ncc_model: Any, scorer: Scorer | None) -> dict:
     """What the report says about the NCC model: file + SHA-256, the shipped default, or a custom scorer."""
-    from vision.backbones import sha256_file
+    from vision._io import sha256_file
 
     if scorer is not None:
         return {"kind": "custom scorer", "name": getattr(scorer, "__name__", type(scorer).__name__)}

@@ -21,7 +21,6 @@ most the chunk in progress, and a rerun skips every listed chunk.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 import re
@@ -31,7 +30,7 @@ from typing import Iterator
 
 import numpy as np
 
-from vision._io import load_arrays, save_arrays_atomic, write_json_atomic
+from vision._io import load_arrays, save_arrays_atomic, sha256_bytes, write_json_atomic
 from vision._io import read_json as _read_any_json
 from vision.annotations import Dataset
 
@@ -148,7 +147,7 @@ def plan_chunks(indices: list[int], chunk_size: int) -> list[list[int]]:
 
 def fingerprint(config: dict, dataset_json: dict) -> str:
     blob = json.dumps({"config": config, "dataset": dataset_json}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return sha256_bytes(blob)
 
 
 class FeatureStore:
