@@ -34,149 +34,72 @@ class Format(str, Enum):
     voc = "voc"
 
 
-DATASET: dict[str, tuple[Any, Any]] = {
-    "annotations": (Annotated[list[Path], typer.Option(
-        "--annotations",
-        help="COCO instances JSON file(s) or a folder of them; or a VOC root, a folder of VOC XML files, or "
-             "one XML file. Repeatable.")], []),
-    "images": (Annotated[Optional[Path], typer.Option(
-        "--images",
-        help="Images folder (for a VOC root, the folder holding JPEGImages/ also works).")], None),
-    "categories": (Annotated[str, typer.Option(
-        "--categories",
-        help="'voc' (the 20 PASCAL VOC categories, COCO names mapped), 'all', or NAME,NAME,…")], "voc"),
-    "split": (Annotated[Optional[str], typer.Option(
-        "--split",
-        help="VOC only: use the ids of ImageSets/Main/SPLIT.txt.")], None),
-    "fmt": (Annotated[Format, typer.Option("--format", help="Annotation format.")], Format.auto),
-    "background": (Annotated[bool, typer.Option(
-        "--background-images",
-        help="Also keep annotated images with none of the selected categories (original version only) as "
-             "negatives for the class variable.")], False),
-}
+def _table(rows: dict[str, tuple[Any, Any, Any, str | None]]) -> dict[str, tuple[Any, Any]]:
+    """``name: (type, default, option name(s), help)`` -> ``name: (Annotated type, default)``; help None
+    marks an old spelling kept working but hidden from --help."""
+    names = (lambda n: (n,) if isinstance(n, str) else n)
+    return {name: (Annotated[kind, typer.Option(*names(flags), help=text, hidden=text is None)], default)
+            for name, (kind, default, flags, text) in rows.items()}
 
-BACKBONE: dict[str, tuple[Any, Any]] = {
-    "arch": (Annotated[str, typer.Option(
-        "--arch",
-        help="torchvision backbone with a global pool: resnet18/34/50/101/152, resnext*, wide_resnet*, "
-             "regnet_*, densenet*, efficientnet*, mobilenet_v2/v3*, mnasnet*, shufflenet_v2*, convnext*, "
-             "swin*; or timm:NAME (needs timm); or package.module:callable returning a torch.nn.Module that "
-             "maps (B,3,H,W) to (B,C) features or a (B,C,h,w) map.")], "resnet18"),
-    "weights": (Annotated[Optional[str], typer.Option(
-        "--weights",
-        help="torchvision weights name (DEFAULT, IMAGENET1K_V1, …; downloaded into the torch cache), "
-             "'pretrained' for timm:NAME, or a checkpoint path (.pth/.pt state dict or .safetensors). A "
-             "module:callable keeps the callable's weights unless a file is given.")], None),
-    "random_init": (Annotated[bool, typer.Option(
-        "--random-init",
-        help="No weights: random backbone, for testing only (the report says so).")], False),
-    "resize": (Annotated[Optional[int], typer.Option(
-        "--resize",
-        help="Shorter side after resizing, >= 1 (default: 224 as in the paper; for timm:NAME, timm's input "
-             "size).")], None),
-    "crop": (Annotated[Optional[int], typer.Option(
-        "--crop",
-        help="Centre-crop size, >= 1 (default: --resize).")], None),
-    "batch_size": (Annotated[int, typer.Option("--batch-size", help="Images per batch (>= 1).")], 16),
-    "workers": (Annotated[int, typer.Option(
-        "--workers",
-        help="DataLoader worker processes (decode, mask, resize; >= 0).")], 2),
-    "device": (Annotated[Device, typer.Option("--device", help="auto = cuda if available.")], Device.auto),
-    "chunk_size": (Annotated[int, typer.Option(
-        "--chunk-size",
-        help="Images per feature chunk on disk (the most an interruption can lose; >= 1).")], 128),
-    "mean": (Annotated[Optional[str], typer.Option(
-        "--mean",
-        help="R,G,B normalisation mean (default: the weights' own, else ImageNet's).")], None),
-    "std": (Annotated[Optional[str], typer.Option(
-        "--std",
-        help="R,G,B normalisation std (default: the weights' own, else ImageNet's).")], None),
-    "no_maps": (Annotated[bool, typer.Option(
-        "--no-maps",
-        help="Do not store the originals' last feature maps and box coverage (no objectness; maps of 100k "
-             "images at 512x7x7 take ~5 GB).")], False),
-    "seed": (Annotated[int, typer.Option("--seed", help="Seed: random-init weights, folds, classifier.")], 0),
-    "limit": (Annotated[Optional[int], typer.Option(
-        "--limit",
-        help="Use only the first N images (sorted by name; N >= 1).")], None),
-}
 
-EXTRACT_ONLY: dict[str, tuple[Any, Any]] = {
-    "shard": (Annotated[Optional[str], typer.Option(
-        "--shard",
-        help="K/N: extract only shard K of N (run all N, in any order or in parallel, into the same --features"
-             " folder). Default: from torchrun (RANK, WORLD_SIZE) or a SLURM job array (SLURM_ARRAY_TASK_ID, "
-             "SLURM_ARRAY_TASK_COUNT), else 1/1.")], None),
-    "originals_only": (Annotated[bool, typer.Option(
-        "--originals-only",
-        help="Only original images (for a classifier training set).")], False),
-    "max_pixels": (Annotated[int, typer.Option(
-        "--max-pixels",
-        help="Skip images with more pixels than this, decoded or after the resize "
-             "(decompression bombs; >= 1).")], 40_000_000),
-}
+DATASET = _table({
+    "annotations": (list[Path], [], "--annotations", "COCO instances JSON file(s) or a folder of them; or a VOC root, a folder of VOC XML files, or one XML file. Repeatable."),  # noqa: E501
+    "images": (Optional[Path], None, "--images", "Images folder (for a VOC root, the folder holding JPEGImages/ also works)."),  # noqa: E501
+    "categories": (str, "voc", "--categories", "'voc' (the 20 PASCAL VOC categories, COCO names mapped), 'all', or NAME,NAME,…"),  # noqa: E501
+    "split": (Optional[str], None, "--split", "VOC only: use the ids of ImageSets/Main/SPLIT.txt."),
+    "fmt": (Format, Format.auto, "--format", "Annotation format."),
+    "background": (bool, False, "--background-images", "Also keep annotated images with none of the selected categories (original version only) as negatives for the class variable."),  # noqa: E501
+})
 
-ANALYSIS: dict[str, tuple[Any, Any]] = {
-    "model": (Annotated[Optional[Path], typer.Option(
-        "--model",
-        help="NCC model file (default: the model shipped with ncc).")], None),
-    "model_alias": (Annotated[Optional[Path], typer.Option(
-        "--ncc-model", hidden=True,
-        help="Old name of --model.")], None),
-    "classifier": (Annotated[Classifier, typer.Option(
-        "--classifier",
-        help="Class-variable classifier: the paper's MLP (2×512) or logistic regression.")], Classifier.mlp),
-    "folds": (Annotated[int, typer.Option(
-        "--folds",
-        help="Cross-fitting folds for the class-variable classifier (>= 2).")], 5),
-    "classifier_max_iter": (Annotated[int, typer.Option(
-        "--classifier-max-iter",
-        help="Training epochs/iterations of that classifier (>= 1).")], 200),
-    "top_percent": (Annotated[float, typer.Option(
-        "--top-percent",
-        help="q: compare the top q% features by each score (0 to 100; paper: 1).")], 1.0),
-    "examples": (Annotated[int, typer.Option(
-        "--examples",
-        help="Images in the example-interventions figure (0: none).")], 4),
-    "no_figures": (Annotated[bool, typer.Option("--no-figures", help="Skip the PNG figures.")], False),
-    "ncc_batch_points": (Annotated[int, typer.Option(
-        "--ncc-batch-points",
-        help="Memory budget of one score_pairs call, in points (>= 1000): all (category, feature) pairs go in "
-             "one call unless they exceed it (not a subsampling setting).")], 20_000_000),
-    "min_auc": (Annotated[float, typer.Option(
-        "--min-auc",
-        help="Categories whose cross-fitted class-variable ROC AUC is below this (0 to 1) are reported but "
-             "left out of the overall tests (0: keep all).")], 0.75),
-    "min_positives": (Annotated[int, typer.Option(
-        "--min-positives",
-        help="Categories with fewer positive images are left out of the overall tests too.")], 20),
-    "permutations": (Annotated[int, typer.Option(
-        "--permutations",
-        help="R shuffles of the class variable for the permutation control (0: none; costs R times the NCC "
-             "scoring, one orientation per pair).")], 100),
-    "label_permutations": (Annotated[int, typer.Option(
-        "--label-permutations",
-        help="R refits of the class-variable classifier on shuffled labels, each rescored with NCC: the "
-             "stricter null, since c stays a function of the features (0: none; costs R classifier fits).")], 0),
-    "permutation_max_images": (Annotated[int, typer.Option(
-        "--permutation-max-images",
-        help="The permutation control scores one seeded subsample of at most this many images (>= 2; observed "
-             "and shuffled alike).")], 2000),
-    "bootstrap": (Annotated[int, typer.Option(
-        "--bootstrap",
-        help="Image resamples for the per-category 95% intervals (0: none).")], 1000),
-}
+BACKBONE = _table({
+    "arch": (str, "resnet18", "--arch", "torchvision backbone with a global pool: resnet18/34/50/101/152, resnext*, wide_resnet*, regnet_*, densenet*, efficientnet*, mobilenet_v2/v3*, mnasnet*, shufflenet_v2*, convnext*, swin*; or timm:NAME (needs timm); or package.module:callable returning a torch.nn.Module that maps (B,3,H,W) to (B,C) features or a (B,C,h,w) map."),  # noqa: E501
+    "weights": (Optional[str], None, "--weights", "torchvision weights name (DEFAULT, IMAGENET1K_V1, …; downloaded into the torch cache), 'pretrained' for timm:NAME, or a checkpoint path (.pth/.pt state dict or .safetensors). A module:callable keeps the callable's weights unless a file is given."),  # noqa: E501
+    "random_init": (bool, False, "--random-init", "No weights: random backbone, for testing only (the report says so)."),  # noqa: E501
+    "resize": (Optional[int], None, "--resize", "Shorter side after resizing, >= 1 (default: 224 as in the paper; for timm:NAME, timm's input size)."),  # noqa: E501
+    "crop": (Optional[int], None, "--crop", "Centre-crop size, >= 1 (default: --resize)."),
+    "batch_size": (int, 16, "--batch-size", "Images per batch (>= 1)."),
+    "workers": (int, 2, "--workers", "DataLoader worker processes (decode, mask, resize; >= 0)."),
+    "device": (Device, Device.auto, "--device", "auto = cuda if available."),
+    "chunk_size": (int, 128, "--chunk-size", "Images per feature chunk on disk (the most an interruption can lose; >= 1)."),  # noqa: E501
+    "mean": (Optional[str], None, "--mean", "R,G,B normalisation mean (default: the weights' own, else ImageNet's)."),
+    "std": (Optional[str], None, "--std", "R,G,B normalisation std (default: the weights' own, else ImageNet's)."),
+    "no_maps": (bool, False, "--no-maps", "Do not store the originals' last feature maps and box coverage (no objectness; maps of 100k images at 512x7x7 take ~5 GB)."),  # noqa: E501
+    "seed": (int, 0, "--seed", "Seed: random-init weights, folds, classifier."),
+    "limit": (Optional[int], None, "--limit", "Use only the first N images (sorted by name; N >= 1)."),
+})
 
-OUTPUT: dict[str, tuple[Any, Any]] = {
-    "output": (Annotated[Optional[Path], typer.Option(
-        "--output", "-o",
-        help="Output folder: feature_scores.csv, report.json, report.md, figures.")], None),
-    "output_alias": (Annotated[Optional[Path], typer.Option("--out", hidden=True, help="Old name of --output.")], None),
-}
+EXTRACT_ONLY = _table({
+    "shard": (Optional[str], None, "--shard", "K/N: extract only shard K of N (run all N, in any order or in parallel, into the same --features folder). Default: from torchrun (RANK, WORLD_SIZE) or a SLURM job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT), else 1/1."),  # noqa: E501
+    "originals_only": (bool, False, "--originals-only", "Only original images (for a classifier training set)."),
+    "max_pixels": (int, 40_000_000, "--max-pixels", "Skip images with more pixels than this, decoded or after the resize (decompression bombs; >= 1)."),  # noqa: E501
+})
 
-COMMON: dict[str, tuple[Any, Any]] = {
-    "quiet": (Annotated[bool, typer.Option("--quiet", help="No progress bars.")], False),
-}
+ANALYSIS = _table({
+    "model": (Optional[Path], None, "--model", "NCC model file (default: the model shipped with ncc)."),
+    "model_alias": (Optional[Path], None, "--ncc-model", None),
+    "classifier": (Classifier, Classifier.mlp, "--classifier", "Class-variable classifier: the paper's MLP (2×512) or logistic regression."),  # noqa: E501
+    "folds": (int, 5, "--folds", "Cross-fitting folds for the class-variable classifier (>= 2)."),
+    "classifier_max_iter": (int, 200, "--classifier-max-iter", "Training epochs/iterations of that classifier (>= 1)."),
+    "top_percent": (float, 1.0, "--top-percent", "q: compare the top q% features by each score (0 to 100; paper: 1)."),
+    "examples": (int, 4, "--examples", "Images in the example-interventions figure (0: none)."),
+    "no_figures": (bool, False, "--no-figures", "Skip the PNG figures."),
+    "ncc_batch_points": (int, 20_000_000, "--ncc-batch-points", "Memory budget of one score_pairs call, in points (>= 1000): all (category, feature) pairs go in one call unless they exceed it (not a subsampling setting)."),  # noqa: E501
+    "min_auc": (float, 0.75, "--min-auc", "Categories whose cross-fitted class-variable ROC AUC is below this (0 to 1) are reported but left out of the overall tests (0: keep all)."),  # noqa: E501
+    "min_positives": (int, 20, "--min-positives", "Categories with fewer positive images are left out of the overall tests too."),  # noqa: E501
+    "permutations": (int, 100, "--permutations", "R shuffles of the class variable for the permutation control (0: none; costs R times the NCC scoring, one orientation per pair)."),  # noqa: E501
+    "label_permutations": (int, 0, "--label-permutations", "R refits of the class-variable classifier on shuffled labels, each rescored with NCC: the stricter null, since c stays a function of the features (0: none; costs R classifier fits)."),  # noqa: E501
+    "permutation_max_images": (int, 2000, "--permutation-max-images", "The permutation control scores one seeded subsample of at most this many images (>= 2; observed and shuffled alike)."),  # noqa: E501
+    "bootstrap": (int, 1000, "--bootstrap", "Image resamples for the per-category 95% intervals (0: none)."),
+})
+
+OUTPUT = _table({
+    "output": (Optional[Path], None, ("--output", "-o"), "Output folder: feature_scores.csv, report.json, report.md, figures."),  # noqa: E501
+    "output_alias": (Optional[Path], None, "--out", None),
+})
+
+COMMON = _table({
+    "quiet": (bool, False, "--quiet", "No progress bars."),
+})
 
 #: Option ranges: parameter -> (option, lowest, highest); None is open.
 RANGES: dict[str, tuple[str, float | None, float | None]] = {
