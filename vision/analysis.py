@@ -23,15 +23,21 @@ from ncc._version import __version__
 from vision.backbones import warn_random_weights
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
-from vision.controls import (marginal_matched, permutation_control, quality_mask, refit_replicates,
-                             shuffled_class_replicates, subsample_rows, zero_fraction)
+from vision.controls import (
+    marginal_matched,
+    permutation_control,
+    quality_mask,
+    refit_replicates,
+    shuffled_class_replicates,
+    subsample_rows,
+    zero_fraction,
+)
+from vision.features import FEATURE_KEYS, LoadedFeatures, load_features
 from vision.ncc_scorer import Scorer, default_scorer, ncc_model_identity
 from vision.objectness import OBJECTNESS_KEYS, box_mass_objectness, objectness_summary
 from vision.scores import compare_categories, correlations, ncc_direction_scores
-from vision.features import FEATURE_KEYS, LoadedFeatures, load_features
 from vision.store import FeatureStore
 from vision.verdict import REFIT_NULL, SHUFFLE_NULL, overall_tests, verdict
-
 
 #: Below this max |causal + anticausal - 1| the scorer is treated as antisymmetric, and the
 #: permutation control scores one orientation per pair (half the cost).
@@ -247,7 +253,8 @@ def _load_inputs(features_dir, train_features) -> tuple[LoadedFeatures, LoadedFe
     differ = [k for k in ("arch", "weights", "preprocessing", "feature_dim") if a.get(k) != b.get(k)]
     if differ:
         raise ValueError(f"{train_features}: training features were extracted with other settings "
-                         f"({', '.join(differ)}) than {features_dir}; the classifier must see the same kind of features")
+                         f"({', '.join(differ)}) than {features_dir}; "
+                         "the classifier must see the same kind of features")
     return feats, train
 
 

@@ -29,8 +29,15 @@ import torch
 from ncc._version import __version__
 from vision._io import write_json_atomic
 from vision.annotations import Dataset, load_dataset
-from vision.backbones import (Backbone, BackboneError, from_module, load_backbone, module_class_name,
-                              state_dict_sha256, warn_random_weights)
+from vision.backbones import (
+    Backbone,
+    BackboneError,
+    from_module,
+    load_backbone,
+    module_class_name,
+    state_dict_sha256,
+    warn_random_weights,
+)
 from vision.chunk import ChunkBuffer
 from vision.device import check_device_spec, resolve_device
 from vision.forward import backbone_name, check_features, forward_batch
@@ -43,13 +50,17 @@ from vision.versions import ImageVersionsDataset, as_list, drop_cropped_out, ima
 @dataclass
 class ExtractionConfig:
     arch: str = "resnet18"  # the paper's backbone; or timm:NAME, or package.module:callable
-    weights: str | None = None  # torchvision enum name (DEFAULT, IMAGENET1K_V1, ...), timm's "pretrained", or checkpoint path
+    # torchvision enum name (DEFAULT, IMAGENET1K_V1, ...), timm's "pretrained", or checkpoint path
+    weights: str | None = None
     random_init: bool = False  # explicit opt-in to random weights (tests, timing), never silent
-    resize: int | None = None  # shorter side after resizing; None: the backbone's own (timm's input size), else the paper's 224
+    # shorter side after resizing; None: the backbone's own (timm's input size), else the paper's 224
+    resize: int | None = None
     crop: int | None = None  # centre-crop size; None = same as resize, as in the paper
-    mean: tuple[float, float, float] | None = None  # normalisation; None: the backbone's (torchvision/timm weights, else ImageNet)
+    # normalisation; None: the backbone's (torchvision/timm weights, else ImageNet)
+    mean: tuple[float, float, float] | None = None
     std: tuple[float, float, float] | None = None
-    store_maps: bool = True  # keep the originals' last maps + box coverage (objectness); ~5 GB per 100k images at 512x7x7
+    # keep the originals' last maps + box coverage (objectness); ~5 GB per 100k images at 512x7x7
+    store_maps: bool = True
     versions: str = "all"  # "all": original + context-only + object-only; "original": classifier training sets
     batch_size: int = 16  # images per DataLoader batch
     forward_batch: int = 64  # tensors per forward pass: bounds activation memory whatever the categories per image
@@ -225,7 +236,8 @@ def _prepare_store(store: FeatureStore, backbone: Backbone, prep: Preprocessing,
         feature_config["map_shape"] = None  # decided now: no maps in any chunk of this folder
     return store.prepare(feature_config, dataset, extra={
         "backbone": {"arch": backbone.arch, "weights": backbone.weights, "notes": backbone.notes,
-                     "class": module_class_name(backbone.model), "state_dict_sha256": state_dict_sha256(backbone.model)},
+                     "class": module_class_name(backbone.model),
+                     "state_dict_sha256": state_dict_sha256(backbone.model)},
         "version": __version__, "seed": cfg.seed})
 
 

@@ -34,7 +34,8 @@ def forward_batch(backbone: Backbone, batch: torch.Tensor, prep: Preprocessing, 
 def backbone_name(arch: str, weights: dict | None) -> str:
     """"resnet18 (weights /x/w.pth)": how messages name a backbone."""
     w = weights or {}
-    what = w.get("path") or w.get("name") or (f"random init, seed {w.get('seed')}" if w.get("kind") == "random-init" else None)
+    seeded = f"random init, seed {w.get('seed')}" if w.get("kind") == "random-init" else None
+    what = w.get("path") or w.get("name") or seeded
     return f"{arch} (weights {what})" if what else arch
 
 

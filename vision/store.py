@@ -22,9 +22,9 @@ most the chunk in progress, and a rerun skips every listed chunk.
 from __future__ import annotations
 
 import json
-import zipfile
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -207,13 +207,15 @@ class FeatureStore:
         others = [p.name for p in self.root.glob("progress-shard-*.json")
                   if (m := _PROGRESS_RE.match(p.name)) and int(m.group(2)) != shard[1]]
         if others:
-            raise StoreError(f"{self.root}: already holds shards of another split ({others[0]}); use the same N or another folder")
+            raise StoreError(f"{self.root}: already holds shards of another split ({others[0]}); "
+                             "use the same N or another folder")
         path = self.progress_path(shard)
         if not path.exists():
             return {"shard": f"{shard[0]}/{shard[1]}", "chunk_size": chunk_size, "n_chunks": n_chunks, "done": {}}
         progress = read_json(path)
         if progress.get("chunk_size") != chunk_size or progress.get("n_chunks") != n_chunks:
-            raise StoreError(f"{path}: was written with chunk size {progress.get('chunk_size')}; resume with the same --chunk-size")
+            raise StoreError(f"{path}: was written with chunk size {progress.get('chunk_size')}; "
+                             "resume with the same --chunk-size")
         return progress
 
     def commit_chunk(self, progress: dict, shard: tuple[int, int], chunk_id: int,
@@ -258,7 +260,8 @@ class FeatureStore:
             raise StoreError(f"{self.root}: shard(s) {', '.join(f'{k}/{n}' for k in missing)} not extracted yet")
         for (k, _), prog in sorted(found.items()):
             if len(prog["done"]) != prog["n_chunks"]:
-                raise StoreError(f"{self.root}: shard {k}/{n} is incomplete ({len(prog['done'])}/{prog['n_chunks']} chunks); rerun extract with --shard {k}/{n} to finish it")
+                raise StoreError(f"{self.root}: shard {k}/{n} is incomplete ({len(prog['done'])}/{prog['n_chunks']} "
+                                 f"chunks); rerun extract with --shard {k}/{n} to finish it")
         return [found[key] for key in sorted(found)]
 
     def iter_chunks(self, keys: "tuple[str, ...] | None" = None) -> Iterator[dict[str, np.ndarray]]:

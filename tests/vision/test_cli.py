@@ -10,7 +10,8 @@ from tests.vision.fixtures import make_coco, make_voc, voc_xml
 
 runner = CliRunner()
 FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
-FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0", "--min-positives", "0",
+FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0",
+                 "--min-positives", "0",
                  "--permutations", "5", "--bootstrap", "50"]
 
 
@@ -102,7 +103,8 @@ def test_voc_run(tmp_path, tiny_ncc_model):
                                   "no_default_model", "read_only_features"])
 def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypatch):
     img, ann = make_coco(tmp_path / "ds", n_images=2)
-    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST, "--ncc-model", tiny_ncc_model]
+    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST,
+            "--ncc-model", tiny_ncc_model]
     expect = None
     if case == "bad_json":
         ann.write_text("{oops")
@@ -129,7 +131,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypa
         expect = "--categories all"
     elif case == "missing_model":
         args[0] = "analyze"
-        args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o", "--ncc-model", tmp_path / "none.safetensors"]
+        args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o",
+                "--ncc-model", tmp_path / "none.safetensors"]
         expect = "not found"
     elif case == "no_default_model":
         import ncc.serialization

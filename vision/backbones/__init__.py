@@ -23,14 +23,36 @@ from __future__ import annotations
 import os
 
 from vision._io import sha256_file
-from vision.backbones.checkpoints import (HEAD_NAMES, KEY_PREFIXES, load_checkpoint_into, looks_like_path,
-                                          read_state_dict, strip_prefix)
-from vision.backbones.core import (RANDOM_WEIGHTS, Backbone, BackboneError, RandomWeightsWarning, check_output,
-                                   first_line, module_class_name, pool_output, probe, state_dict_sha256,
-                                   warn_random_weights)
+from vision.backbones.checkpoints import (
+    HEAD_NAMES,
+    KEY_PREFIXES,
+    load_checkpoint_into,
+    looks_like_path,
+    read_state_dict,
+    strip_prefix,
+)
+from vision.backbones.core import (
+    RANDOM_WEIGHTS,
+    Backbone,
+    BackboneError,
+    RandomWeightsWarning,
+    check_output,
+    first_line,
+    module_class_name,
+    pool_output,
+    probe,
+    state_dict_sha256,
+    warn_random_weights,
+)
 from vision.backbones.modules import backbone_from_callable, from_module
 from vision.backbones.timm_models import TimmFeatures, backbone_from_timm
-from vision.backbones.torchvision_models import _HEADS, _MAP_TRUNKS, build_backbone, head_attribute, resolve_enum_weights
+from vision.backbones.torchvision_models import (
+    _HEADS,
+    _MAP_TRUNKS,
+    build_backbone,
+    head_attribute,
+    resolve_enum_weights,
+)
 from vision.preprocess import Preprocessing
 
 

@@ -11,8 +11,16 @@ from typing import Any, Callable
 from torch import nn
 
 from vision.backbones.checkpoints import HEAD_NAMES, load_checkpoint_into
-from vision.backbones.core import (RANDOM_WEIGHTS, Backbone, BackboneError, first_line, module_class_name, probe,
-                                   seeded_call, state_dict_sha256)
+from vision.backbones.core import (
+    RANDOM_WEIGHTS,
+    Backbone,
+    BackboneError,
+    first_line,
+    module_class_name,
+    probe,
+    seeded_call,
+    state_dict_sha256,
+)
 from vision.preprocess import Preprocessing
 
 

@@ -9,8 +9,15 @@ import torch
 from torch import nn
 
 from vision.backbones.checkpoints import HEAD_NAMES, load_checkpoint_into, looks_like_path
-from vision.backbones.core import (Backbone, BackboneError, first_line, probe, random_init_identity, seeded_call,
-                                   state_dict_sha256)
+from vision.backbones.core import (
+    Backbone,
+    BackboneError,
+    first_line,
+    probe,
+    random_init_identity,
+    seeded_call,
+    state_dict_sha256,
+)
 from vision.preprocess import Preprocessing
 
 
@@ -49,7 +56,8 @@ def backbone_from_timm(name: str, weights: str | os.PathLike | None = None, *, r
             ident: dict = {"kind": "timm", "name": f"timm:{name}", "pretrained": True}
         else:
             if not spec and not random_init:
-                raise BackboneError("no --weights given: pass 'pretrained' (timm's weights) or a checkpoint path, or --random-init for a test run")
+                raise BackboneError("no --weights given: pass 'pretrained' (timm's weights) or a checkpoint path, "
+                                    "or --random-init for a test run")
             model = seeded_call(lambda: timm.create_model(name, pretrained=False, num_classes=0), seed)
             ident = random_init_identity(seed)
     except BackboneError:
@@ -71,7 +79,8 @@ def backbone_from_timm(name: str, weights: str | os.PathLike | None = None, *, r
     cfg = resolve_model_data_config(model)
     _, h, w = cfg["input_size"]
     if h != w:
-        raise BackboneError(f"--arch timm:{name}: input size {h}x{w} is not square; only square centre crops are supported")
+        raise BackboneError(f"--arch timm:{name}: input size {h}x{w} is not square; "
+                            "only square centre crops are supported")
     prep = Preprocessing(resize=int(h), crop=int(h), mean=tuple(float(v) for v in cfg["mean"]),
                          std=tuple(float(v) for v in cfg["std"]))
     ident["data_config"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}

@@ -55,7 +55,8 @@ def head_attribute(arch: str) -> tuple[str, Callable[[nn.Module], nn.Module]]:
         if arch.startswith(prefix):
             return rule
     supported = ", ".join(sorted(p.rstrip("_") + "*" for p in _HEADS))
-    raise BackboneError(f"architecture {arch!r} is not supported (need a torchvision model with a global pool: {supported})")
+    raise BackboneError(f"architecture {arch!r} is not supported "
+                        f"(need a torchvision model with a global pool: {supported})")
 
 
 
@@ -97,7 +98,8 @@ def build_backbone(arch: str = "resnet18", weights: str | os.PathLike | None = N
     enum_weights = None
     if weights is None or str(weights) == "":
         if not random_init:
-            raise BackboneError("no --weights given: pass a torchvision weights name or a checkpoint path, or --random-init for a test run")
+            raise BackboneError("no --weights given: pass a torchvision weights name or a checkpoint path, "
+                                "or --random-init for a test run")
         model = seeded_call(lambda: cut(get_model(arch, weights=None)), seed)
         ident = random_init_identity(seed)
         notes.append(ident["warning"])
