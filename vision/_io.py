@@ -1,7 +1,10 @@
-"""Atomic file writes: a crash leaves either the old file or the new one, never half of one
-(the project's one writer, :mod:`synthetic._atomic`: fsync, umask permissions, no stray temp file)."""
+"""Vision's file I/O: atomic writes and file hashes.
+
+Writes go through the project's one writer, :mod:`synthetic._atomic` (fsync, umask permissions, no
+stray temp file): a crash leaves either the old file or the new one, never half of one."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -45,3 +48,14 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file: the project's one hasher (:func:`ncc._hashing.file_sha256`)."""
+    from ncc._hashing import file_sha256
+
+    return file_sha256(path)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

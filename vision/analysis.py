@@ -15,29 +15,35 @@ import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ncc._version import __version__
-from vision.annotations import Dataset
 from vision.backbones import warn_random_weights
 from vision.bootstrap import category_intervals
 from vision.classifier import LogOddsClassifier, cross_fit_log_odds
-from vision.controls import (marginal_matched, permutation_control, quality_mask, refit_replicates,
-                             shuffled_class_replicates, subsample_rows, zero_fraction)
+from vision.controls import (
+    marginal_matched,
+    permutation_control,
+    quality_mask,
+    refit_replicates,
+    shuffled_class_replicates,
+    subsample_rows,
+    zero_fraction,
+)
+from vision.features import FEATURE_KEYS, LoadedFeatures, load_features
+from vision.ncc_scorer import Scorer, default_scorer, ncc_model_identity
 from vision.objectness import OBJECTNESS_KEYS, box_mass_objectness, objectness_summary
-from vision.scores import (RatioAccumulator, compare_categories, correlations, ncc_direction_scores)
+from vision.scores import compare_categories, correlations, ncc_direction_scores
 from vision.store import FeatureStore
-
-Scorer = Callable[[list[np.ndarray]], np.ndarray]
+from vision.verdict import REFIT_NULL, SHUFFLE_NULL, overall_tests, verdict
 
 #: Below this max |causal + anticausal - 1| the scorer is treated as antisymmetric, and the
 #: permutation control scores one orientation per pair (half the cost).
 ANTISYMMETRY_TOLERANCE = 1e-5
 
-#: Chunk arrays the ratios and the bootstrap read (the activation maps are read only for objectness).
-FEATURE_KEYS = ("image_index", "original", "pair_image", "pair_category", "context_only", "object_only")
+TITLE = "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)"
 
 NCC_SAMPLE_NOTE = ("NCC and correlation use one sample per (category, feature) over all analysed images "
                    "(every decoded image of the features folder), as in the paper; ratios use the images "
@@ -80,71 +86,6 @@ class AnalysisConfig:
             raise ValueError(f"permutation max images must be >= 2, got {self.permutation_max_images}")
         if not 0 <= self.min_auc <= 1:
             raise ValueError(f"min AUC must be in [0, 1], got {self.min_auc}")
-
-
-@dataclass
-class LoadedFeatures:
-    dataset: Dataset
-    manifest: dict
-    image_index: np.ndarray  # (N,) rows of dataset.images that decoded
-    original: np.ndarray  # (N, D)
-    ratios: RatioAccumulator
-    failed: list[dict]
-
-    def labels(self, categories: list[str] | None = None) -> np.ndarray:
-        cats = categories or self.dataset.categories
-        return np.array([[c in self.dataset.images[i].boxes for c in cats] for i in self.image_index],
-                        dtype=np.int64).reshape(len(self.image_index), len(cats))
-
-
-def load_features(features_dir: str | os.PathLike, with_ratios: bool = True) -> LoadedFeatures:
-    """Read every chunk once: keep original features in memory, accumulate ratio sums on the fly."""
-    store = FeatureStore(features_dir)
-    manifest = store.manifest()
-    dataset = store.dataset()
-    dim = int(manifest["config"]["feature_dim"])
-    acc = RatioAccumulator(len(dataset.categories), dim)
-    idx, orig = [], []
-    for chunk in store.iter_chunks(FEATURE_KEYS):
-        idx.append(chunk["image_index"])
-        orig.append(chunk["original"])
-        if with_ratios:
-            acc.add(chunk["image_index"], chunk["original"], chunk["pair_image"], chunk["pair_category"],
-                    chunk["context_only"], chunk["object_only"])
-    image_index = np.concatenate(idx) if idx else np.zeros(0, np.int64)
-    original = np.concatenate(orig).astype(np.float64) if orig else np.zeros((0, dim))
-    order = np.argsort(image_index, kind="stable")
-    return LoadedFeatures(dataset, manifest, image_index[order], original[order], acc, store.failed_images())
-
-
-def _default_scorer(ncc_model) -> Scorer:
-    def run(pairs: list[np.ndarray]) -> np.ndarray:
-        import ncc
-
-        return np.asarray(ncc.score_pairs(pairs, model=ncc_model), dtype=np.float64)
-
-    return run
-
-
-def ncc_model_identity(ncc_model: Any, scorer: Scorer | None) -> dict:
-    """What the report says about the NCC model: file + SHA-256, the shipped default, or a custom scorer."""
-    from vision.backbones import sha256_file
-
-    if scorer is not None:
-        return {"kind": "custom scorer", "name": getattr(scorer, "__name__", type(scorer).__name__)}
-    if ncc_model is None:
-        ident: dict = {"kind": "shipped default"}
-        try:
-            from ncc.serialization import DEFAULT_MODEL_PATH
-
-            if Path(DEFAULT_MODEL_PATH).is_file():
-                ident.update(path=str(DEFAULT_MODEL_PATH), sha256=sha256_file(DEFAULT_MODEL_PATH))
-        except Exception:  # noqa: BLE001 - identity is informative; never fail the analysis for it
-            pass
-        return ident
-    if isinstance(ncc_model, (str, os.PathLike)):
-        return {"kind": "file", "path": str(Path(ncc_model).resolve()), "sha256": sha256_file(ncc_model)}
-    return {"kind": "in-memory model", "class": type(ncc_model).__name__}
 
 
 def class_variable(feats: LoadedFeatures, cfg: AnalysisConfig, train: LoadedFeatures | None
@@ -208,88 +149,36 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
 
     cfg = replace(config or AnalysisConfig(), **overrides)
     t0 = time.perf_counter()
-    feats = load_features(features_dir)
+    feats, train = _load_inputs(features_dir, train_features)
     cats = feats.dataset.categories
-    if len(feats.image_index) < 2:
-        raise ValueError(f"{features_dir}: only {len(feats.image_index)} image(s) decoded; need at least 2")
-    train = load_features(train_features, with_ratios=False) if train_features is not None else None
-    if train is not None:
-        a, b = feats.manifest["config"], train.manifest["config"]
-        differ = [k for k in ("arch", "weights", "preprocessing", "feature_dim") if a.get(k) != b.get(k)]
-        if differ:
-            raise ValueError(f"{train_features}: training features were extracted with other settings ({', '.join(differ)}) "
-                             f"than {features_dir}; the classifier must see the same kind of features")
-
     C, usable, clf_info = class_variable(feats, cfg, train)
     F = feats.original
-    features_ok = F.std(axis=0) > 0  # a constant feature has no direction to find
-    if not np.isfinite(F).all() or not features_ok.any():
-        from vision.extract import backbone_name
-
-        b = feats.manifest.get("backbone") or {}
-        raise ValueError(f"{features_dir}: every feature of backbone {backbone_name(b.get('arch', '?'), b.get('weights'))} "
-                         "is constant or non-finite; nothing to score (are its weights broken?)")
+    features_ok = _usable_features(feats, features_dir)
     object_ratio, context_ratio = feats.ratios.ratios()
 
-    ncc_scorer = scorer or _default_scorer(ncc_model)
-    causal, anticausal, n_calls = ncc_direction_scores(
-        F, C, ncc_scorer, categories_ok=usable, features_ok=features_ok,
-        max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
-    rho = correlations(F, C)
-    rho[~usable, :] = np.nan
+    ncc_scorer = scorer or default_scorer(ncc_model)
+    causal, anticausal, n_calls, rho = _scores(F, C, usable, features_ok, ncc_scorer, cfg, progress)
 
     has_images = feats.ratios.n_images > 0
     cmp_usable = usable & has_images
     Y = feats.labels()
     in_test, left_out = quality_mask(cats, cmp_usable, clf_info["auc_on_analysed_images"], Y.sum(axis=0),
                                      cfg.min_auc, cfg.min_positives)
-    results = {
-        "ncc": compare_categories(cats, anticausal, causal, object_ratio, context_ratio, cfg.top_percent,
-                                  cmp_usable, in_test),
-        # Control: correlation in NCC's place. NCC's top causal features are its bottom anticausal
-        # ones (the score is antisymmetric), so the control compares top-q% by rho with bottom-q% by rho.
-        "correlation": compare_categories(cats, rho, -rho, object_ratio, context_ratio, cfg.top_percent,
-                                          cmp_usable, in_test),
-        "abs_correlation": compare_categories(cats, np.abs(rho), -np.abs(rho), object_ratio, context_ratio,
-                                              cfg.top_percent, cmp_usable, in_test),
-    }
-    both = np.isfinite(causal) & np.isfinite(anticausal)
-    antisym = float(np.max(np.abs(causal[both] + anticausal[both] - 1))) if both.any() else None
+    ratios = (object_ratio, context_ratio)
     marginals = {"zero_fraction": zero_fraction(F), "mean_activation": F.mean(axis=0)}
-    results["marginal_matched"] = marginal_matched(
-        cats, results["ncc"]["per_category"], np.column_stack(list(marginals.values())),
-        object_ratio, context_ratio, in_test)
+    results = _comparisons(cats, causal, anticausal, rho, ratios, marginals, cmp_usable, in_test, cfg)
+    antisym = _antisymmetry(causal, anticausal)
     permutation, label_permutation = _permutation_controls(
-        feats, cfg, train, C, ncc_scorer, categories=cats, in_test=in_test, features_ok=features_ok,
-        object_ratio=object_ratio, context_ratio=context_ratio, top_percent=cfg.top_percent,
-        antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE,
-        max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+        feats, cfg, train, C, ncc_scorer, in_test=in_test, features_ok=features_ok, ratios=ratios,
+        antisymmetric=antisym is not None and antisym < ANTISYMMETRY_TOLERANCE, progress=progress)
     store = FeatureStore(features_dir)
     box_mass = box_mass_objectness(store.iter_chunks(OBJECTNESS_KEYS), len(cats), F.shape[1])
-    if cfg.bootstrap > 0:
-        for c, ci in category_intervals(store.iter_chunks(FEATURE_KEYS), results["ncc"]["per_category"], cats,
-                                        cfg.bootstrap, cfg.seed).items():
-            results["ncc"]["per_category"][c]["ci"] = ci
+    _add_intervals(store, results, cats, cfg)
 
-    warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
-    warn_random_weights(warnings)
-    if not cmp_usable.any():
-        warnings.append("no category has a class variable that varies over the analysed images, so there are no "
-                        "NCC scores and no sign tests; only the object/context ratios are reported")
-    if left_out:
-        warnings.append(f"{len(left_out)} of {int(cmp_usable.sum())} scored categories are left out of the overall "
-                        f"tests because their class variable is weak (ROC AUC < {cfg.min_auc:g} or fewer than "
-                        f"{cfg.min_positives} positives): {', '.join(left_out)}")
     report = {
-        "title": "Causal and anticausal features of object categories (Lopez-Paz et al. 2017, image experiment)",
-        "warnings": warnings,
-        "version": __version__,
-        "seed": cfg.seed,
-        "config": asdict(cfg),
-        "features_dir": str(Path(features_dir).resolve()),
-        "extraction": feats.manifest["config"],
-        "backbone": feats.manifest.get("backbone"),
-        "ncc_model": ncc_model_identity(ncc_model, scorer),
+        "title": TITLE,
+        "warnings": _warnings(feats, cmp_usable, left_out, cfg),
+        **_provenance(feats, cfg, features_dir, ncc_model, scorer),
         "images": _images_info(feats),
         "samples": NCC_SAMPLE_NOTE,
         "n_features": int(F.shape[1]),
@@ -306,13 +195,114 @@ def analyze(features_dir: str | os.PathLike, out_dir: str | os.PathLike, config:
     }
     report["verdict"] = verdict(report)
     arrays = {"causal": causal, "anticausal": anticausal, "object_ratio": object_ratio,
-              "context_ratio": context_ratio, "correlation": rho, **marginals}
-    if box_mass is not None:
-        arrays["objectness"] = box_mass["objectness"]
+              "context_ratio": context_ratio, "correlation": rho, **marginals,
+              **({"objectness": box_mass["objectness"]} if box_mass is not None else {})}
     report["objectness"] = objectness_summary(box_mass, cats, arrays, cmp_usable)
     report["seconds"] = round(time.perf_counter() - t0, 3)
     write_outputs(out_dir, report, cats, arrays, feats, cfg)
     return report
+
+
+def _scores(F: np.ndarray, C: np.ndarray, usable: np.ndarray, features_ok: np.ndarray, scorer: Scorer,
+            cfg: AnalysisConfig, progress: bool) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """NCC's causal and anticausal scores of every (category, feature), its number of calls, and the
+    correlations (the control)."""
+    causal, anticausal, n_calls = ncc_direction_scores(
+        F, C, scorer, categories_ok=usable, features_ok=features_ok,
+        max_points_per_call=cfg.ncc_max_points_per_call, progress=progress)
+    rho = correlations(F, C)
+    rho[~usable, :] = np.nan  # no class variable, no correlation
+    return causal, anticausal, n_calls, rho
+
+
+def _antisymmetry(causal: np.ndarray, anticausal: np.ndarray) -> float | None:
+    """max |causal + anticausal - 1| over the scored pairs (None: nothing scored)."""
+    both = np.isfinite(causal) & np.isfinite(anticausal)
+    return float(np.max(np.abs(causal[both] + anticausal[both] - 1))) if both.any() else None
+
+
+def _provenance(feats: LoadedFeatures, cfg: AnalysisConfig, features_dir, ncc_model, scorer) -> dict:
+    """Version, seed, config and where the features and the models came from (report keys, in order)."""
+    return {
+        "version": __version__,
+        "seed": cfg.seed,
+        "config": asdict(cfg),
+        "features_dir": str(Path(features_dir).resolve()),
+        "extraction": feats.manifest["config"],
+        "backbone": feats.manifest.get("backbone"),
+        "ncc_model": ncc_model_identity(ncc_model, scorer),
+    }
+
+
+def _add_intervals(store: FeatureStore, results: dict, cats: list[str], cfg: AnalysisConfig) -> None:
+    """Per-category bootstrap intervals of the NCC comparison (resampling images)."""
+    if cfg.bootstrap > 0:
+        for c, ci in category_intervals(store.iter_chunks(FEATURE_KEYS), results["ncc"]["per_category"], cats,
+                                        cfg.bootstrap, cfg.seed).items():
+            results["ncc"]["per_category"][c]["ci"] = ci
+
+
+def _load_inputs(features_dir, train_features) -> tuple[LoadedFeatures, LoadedFeatures | None]:
+    """The analysed features and, if given, the classifier's training features (extracted alike)."""
+    feats = load_features(features_dir)
+    if len(feats.image_index) < 2:
+        raise ValueError(f"{features_dir}: only {len(feats.image_index)} image(s) decoded; need at least 2")
+    if train_features is None:
+        return feats, None
+    train = load_features(train_features, with_ratios=False)
+    a, b = feats.manifest["config"], train.manifest["config"]
+    differ = [k for k in ("arch", "weights", "preprocessing", "feature_dim") if a.get(k) != b.get(k)]
+    if differ:
+        raise ValueError(f"{train_features}: training features were extracted with other settings "
+                         f"({', '.join(differ)}) than {features_dir}; "
+                         "the classifier must see the same kind of features")
+    return feats, train
+
+
+def _usable_features(feats: LoadedFeatures, features_dir) -> np.ndarray:
+    """Mask of the non-constant features (a constant one has no direction to find); an error if none is."""
+    F = feats.original
+    features_ok = F.std(axis=0) > 0
+    if not np.isfinite(F).all() or not features_ok.any():
+        from vision.forward import backbone_name
+
+        b = feats.manifest.get("backbone") or {}
+        raise ValueError(f"{features_dir}: every feature of backbone "
+                         f"{backbone_name(b.get('arch', '?'), b.get('weights'))} "
+                         "is constant or non-finite; nothing to score (are its weights broken?)")
+    return features_ok
+
+
+def _comparisons(cats, causal, anticausal, rho, ratios, marginals, cmp_usable, in_test, cfg) -> dict:
+    """Top-anticausal vs top-causal features by NCC, and the same with the correlation controls."""
+    object_ratio, context_ratio = ratios
+    results = {
+        "ncc": compare_categories(cats, anticausal, causal, object_ratio, context_ratio, cfg.top_percent,
+                                  cmp_usable, in_test),
+        # Control: correlation in NCC's place. NCC's top causal features are its bottom anticausal
+        # ones (the score is antisymmetric), so the control compares top-q% by rho with bottom-q% by rho.
+        "correlation": compare_categories(cats, rho, -rho, object_ratio, context_ratio, cfg.top_percent,
+                                          cmp_usable, in_test),
+        "abs_correlation": compare_categories(cats, np.abs(rho), -np.abs(rho), object_ratio, context_ratio,
+                                              cfg.top_percent, cmp_usable, in_test),
+    }
+    results["marginal_matched"] = marginal_matched(
+        cats, results["ncc"]["per_category"], np.column_stack(list(marginals.values())),
+        object_ratio, context_ratio, in_test)
+    return results
+
+
+def _warnings(feats: LoadedFeatures, cmp_usable: np.ndarray, left_out: dict, cfg: AnalysisConfig) -> list[str]:
+    warnings = list(feats.manifest.get("backbone", {}).get("notes", []))
+    warn_random_weights(warnings)
+    if not cmp_usable.any():
+        warnings.append("no category has a class variable that varies over the analysed images, so there are no "
+                        "NCC scores and no sign tests; only the object/context ratios are reported")
+    if left_out:
+        warnings.append(f"{len(left_out)} of {int(cmp_usable.sum())} scored categories are left out of the overall "
+                        f"tests because their class variable is weak (ROC AUC < {cfg.min_auc:g} or fewer than "
+                        f"{cfg.min_positives} positives): {', '.join(left_out)}")
+    return warnings
 
 
 def _images_info(feats: LoadedFeatures) -> dict:
@@ -353,8 +343,11 @@ def _categories_info(feats, cats, usable, has_images, in_test, left_out, clf_inf
 
 
 def _permutation_controls(feats: LoadedFeatures, cfg: AnalysisConfig, train: LoadedFeatures | None, C: np.ndarray,
-                          scorer: Scorer, **common: Any) -> tuple[dict | None, dict | None]:
+                          scorer: Scorer, *, ratios: tuple[np.ndarray, np.ndarray],
+                          **common: Any) -> tuple[dict | None, dict | None]:
     """The shuffled-class-variable and the refitted-classifier permutation controls, on the same images."""
+    common.update(categories=feats.dataset.categories, object_ratio=ratios[0], context_ratio=ratios[1],
+                  top_percent=cfg.top_percent, max_points_per_call=cfg.ncc_max_points_per_call)
     F = feats.original
     rows = subsample_rows(len(F), cfg.permutation_max_images, cfg.seed)
     meta = {"subsampled": bool(len(rows) < len(F)), "seed": cfg.seed}
@@ -383,82 +376,9 @@ def _permutation_controls(feats: LoadedFeatures, cfg: AnalysisConfig, train: Loa
     return shuffled, refitted
 
 
-def overall_tests(results: dict, permutation: dict | None, label_permutation: dict | None = None) -> dict:
-    """The headline tests: NCC's sign test beside the permutation and marginal-matched controls."""
-    tests: dict = {}
-    for ratio in ("object", "context"):
-        sign = results["ncc"][ratio]
-        entry = {"n_categories": sign["n_categories"], "n_anticausal_greater": sign["n_anticausal_greater"],
-                 "sign_test_p": sign["p_value"],
-                 "marginal_matched_n_greater": results["marginal_matched"][ratio]["n_anticausal_greater"],
-                 "marginal_matched_sign_test_p": results["marginal_matched"][ratio]["p_value"],
-                 "permutation_p": None, "permutation_p_greater": None,
-                 "label_permutation_p": None, "label_permutation_p_greater": None}
-        for prefix, control in (("permutation", permutation), ("label_permutation", label_permutation)):
-            if control and "ncc" in control:
-                perm = control["ncc"][ratio]
-                entry.update({f"{prefix}_p": perm["p"], f"{prefix}_p_greater": perm["p_greater"],
-                              f"{prefix}_observed": perm["observed"], f"{prefix}_null_mean": perm["null_mean"],
-                              f"{prefix}_null_counts": perm["null_counts"]})
-                for other in ("correlation", "abs_correlation"):
-                    entry[f"{other}_{prefix}_p"] = control[other][ratio]["p"]
-        tests[f"{ratio}_ratio"] = entry
-    for key, control in (("permutation", permutation), ("label_permutation", label_permutation)):
-        tests[key] = ({k: v for k, v in control.items() if k not in ("ncc", "correlation", "abs_correlation")}
-                      if control else None)
-    return tests
-
-
-REFIT_NULL = "classifiers refitted on shuffled labels"
-SHUFFLE_NULL = "shuffled class variables"
-
-
-def verdict(report: dict) -> str:
-    """One sentence on what the tests allow a reader to conclude.
-
-    The refitted-classifier control is the stricter null when it ran: every class variable is a
-    function of the features it is compared with, a dependence that shuffling c itself destroys,
-    so a shuffled-c rejection alone can come from it rather than from what the images show."""
-    tests = report["tests"]
-    n = tests["object_ratio"]["n_categories"]
-    head = ("Pipeline test only (random backbone weights): " if any("RANDOM" in w for w in report["warnings"])
-            else "")
-    if n == 0:
-        return head + ("no category passes the class-variable quality bar, so there is no overall test "
-                       "(see the per-category class-variable AUCs; lower --min-auc to test anyway)")
-    parts = []
-    for ratio in ("object", "context"):
-        t = tests[f"{ratio}_ratio"]
-        count = f"{ratio} ratio {t['n_anticausal_greater']} of {n}"
-        if t["label_permutation_p"] is not None:
-            p, mean, null = t["label_permutation_p"], t["label_permutation_null_mean"], REFIT_NULL
-        elif t["permutation_p"] is not None:
-            p, mean, null = t["permutation_p"], t["permutation_null_mean"], SHUFFLE_NULL
-        else:
-            parts.append(f"{count}, sign test p = {_fmt_p(t['sign_test_p'])}, no permutation control (the sign test "
-                         "assumes independent categories)")
-            continue
-        if p < 0.05:
-            side = "more" if t["n_anticausal_greater"] > mean else "less"
-            text = f"top-anticausal features beat top-causal ones {side} often than under {null}"
-        else:
-            text = f"no evidence: {null} give counts like these"
-        text = f"{count} ({null}: {mean:.1f} on average; permutation p = {_fmt_p(p)}): {text}"
-        shuffle_rejects = t["permutation_p"] is not None and t["permutation_p"] < 0.05
-        if null == REFIT_NULL and p >= 0.05 and shuffle_rejects:
-            text += (" (shuffling c itself rejects: the pattern comes from c being computed from the features, "
-                     "not from what the images show)")
-        elif null == SHUFFLE_NULL and p < 0.05:
-            text += ("; but c is computed from the features, a link shuffling breaks: confirm with "
-                     "--label-permutations before reading this as evidence")
-        parts.append(text)
-    return head + "; ".join(parts) + "."
-
-
-def _fmt_p(p: float | None) -> str:
-    return "n/a" if p is None else f"{p:.3g}"
-
-
 def _nanmean(v: np.ndarray) -> float | None:
     v = v[np.isfinite(v)]
     return float(v.mean()) if len(v) else None
+
+__all__ = ["AnalysisConfig", "LoadedFeatures", "REFIT_NULL", "SHUFFLE_NULL", "analyze", "class_variable",
+           "load_features", "ncc_model_identity", "overall_tests", "verdict"]

@@ -104,7 +104,8 @@ def _mlp_logits(mlp, X: np.ndarray) -> np.ndarray:
 
 
 def cross_fit_log_odds(X: np.ndarray, Y: np.ndarray, *, n_folds: int = 5, kind: str = "mlp",
-                       hidden: tuple[int, ...] = (512, 512), max_iter: int = 200, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+                       hidden: tuple[int, ...] = (512, 512), max_iter: int = 200,
+                       random_state=None) -> tuple[np.ndarray, np.ndarray]:
     """K-fold cross-fitted log-odds: each image is scored by a classifier trained on the other folds.
 
     Returns ``(log_odds (n, K), fold (n,))``.
@@ -117,7 +118,8 @@ def cross_fit_log_odds(X: np.ndarray, Y: np.ndarray, *, n_folds: int = 5, kind: 
     out = np.empty(Y.shape, dtype=np.float64)
     fold_of = np.empty(n, dtype=np.int64)
     for f, (train, test) in enumerate(folds.split(X)):
-        clf = LogOddsClassifier(kind=kind, hidden=hidden, max_iter=max_iter, random_state=rng.randint(2**31 - 1)).fit(X[train], Y[train])
+        clf = LogOddsClassifier(kind=kind, hidden=hidden, max_iter=max_iter,
+                                random_state=rng.randint(2**31 - 1)).fit(X[train], Y[train])
         out[test] = clf.decision_function(X[test])
         fold_of[test] = f
     return out, fold_of

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from vision.scores import compare_categories, sign_test
+from vision.scores import compare_categories, paired_sign_test
 
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
 
@@ -80,15 +80,17 @@ def marginal_matched(categories: Sequence[str], per_category: dict, descriptors:
         per[c] = {
             "top_anticausal": top.tolist(), "matched": twins.tolist(),
             "mean_rank_distance": float(np.abs(ranks[top] - ranks[twins]).mean()) if len(twins) else None,
-            "object_ratio_anticausal": _mean(object_ratio[k], top), "object_ratio_matched": _mean(object_ratio[k], twins),
-            "context_ratio_anticausal": _mean(context_ratio[k], top), "context_ratio_matched": _mean(context_ratio[k], twins),
+            "object_ratio_anticausal": _mean(object_ratio[k], top),
+            "object_ratio_matched": _mean(object_ratio[k], twins),
+            "context_ratio_anticausal": _mean(context_ratio[k], top),
+            "context_ratio_matched": _mean(context_ratio[k], twins),
         }
     names = [c for k, c in enumerate(categories) if c in per and in_test[k]]
     return {
         "descriptors": ["zero_fraction", "mean_activation"],
         "per_category": per,
-        "object": sign_test([per[c]["object_ratio_anticausal"] for c in names], [per[c]["object_ratio_matched"] for c in names]),
-        "context": sign_test([per[c]["context_ratio_anticausal"] for c in names], [per[c]["context_ratio_matched"] for c in names]),
+        "object": paired_sign_test(per, names, "object_ratio_anticausal", "object_ratio_matched"),
+        "context": paired_sign_test(per, names, "context_ratio_anticausal", "context_ratio_matched"),
     }
 
 

@@ -20,39 +20,52 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from ncc._version import __version__
-from ncc.devices import resolve_device
 from vision._io import write_json_atomic
-from vision.annotations import Box, Dataset, load_dataset
-from vision.backbones import (Backbone, BackboneError, check_output, from_module, load_backbone, module_class_name,
-                              pool_output, state_dict_sha256, warn_random_weights)
-from vision.masks import box_coverage, box_pixel_span, cell_coverage
-from vision.preprocess import (IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS, ImageTooLarge, Preprocessing, decode_image,
-                               normalize, resize_and_crop)
+from vision.annotations import Dataset, load_dataset
+from vision.backbones import (
+    Backbone,
+    BackboneError,
+    from_module,
+    load_backbone,
+    module_class_name,
+    state_dict_sha256,
+    warn_random_weights,
+)
+from vision.chunk import ChunkBuffer
+from vision.device import check_device_spec, resolve_device
+from vision.forward import backbone_name, check_features, forward_batch
+from vision.masks import cell_coverage
+from vision.preprocess import IMAGENET_MEAN, IMAGENET_STD, MAX_PIXELS, Preprocessing
 from vision.store import FeatureStore, parse_shard, plan_chunks, shard_from_environment, shard_images
+from vision.versions import ImageVersionsDataset, as_list, drop_cropped_out, image_versions
 
 
 @dataclass
 class ExtractionConfig:
     arch: str = "resnet18"  # the paper's backbone; or timm:NAME, or package.module:callable
-    weights: str | None = None  # torchvision enum name (DEFAULT, IMAGENET1K_V1, ...), timm's "pretrained", or checkpoint path
+    # torchvision enum name (DEFAULT, IMAGENET1K_V1, ...), timm's "pretrained", or checkpoint path
+    weights: str | None = None
     random_init: bool = False  # explicit opt-in to random weights (tests, timing), never silent
-    resize: int | None = None  # shorter side after resizing; None: the backbone's own (timm's input size), else the paper's 224
+    # shorter side after resizing; None: the backbone's own (timm's input size), else the paper's 224
+    resize: int | None = None
     crop: int | None = None  # centre-crop size; None = same as resize, as in the paper
-    mean: tuple[float, float, float] | None = None  # normalisation; None: the backbone's (torchvision/timm weights, else ImageNet)
+    # normalisation; None: the backbone's (torchvision/timm weights, else ImageNet)
+    mean: tuple[float, float, float] | None = None
     std: tuple[float, float, float] | None = None
-    store_maps: bool = True  # keep the originals' last maps + box coverage (objectness); ~5 GB per 100k images at 512x7x7
+    # keep the originals' last maps + box coverage (objectness); ~5 GB per 100k images at 512x7x7
+    store_maps: bool = True
     versions: str = "all"  # "all": original + context-only + object-only; "original": classifier training sets
     batch_size: int = 16  # images per DataLoader batch
     forward_batch: int = 64  # tensors per forward pass: bounds activation memory whatever the categories per image
     num_workers: int = 2  # decoding, masking and resizing run in these processes, off the forward path
-    device: str = "auto"  # auto = cuda when available
+    device: str = "auto"  # auto = cuda when available; cpu, cuda or cuda:N (see vision.device)
     chunk_size: int = 128  # images per chunk file: the most work an interruption can lose
     shard: str | None = "1/1"  # K/N: this process does every N-th image starting at the K-th; None: from torchrun/SLURM
     seed: int = 0  # seeds random-init weights
@@ -66,179 +79,7 @@ class ExtractionConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.num_workers < 0:
             raise ValueError("num_workers must be >= 0")
-        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-
-
-# ---------------------------------------------------------------------------- worker side
-
-def image_versions(image: torch.Tensor, boxes_by_category: Sequence[tuple[int, Sequence[Box]]]
-                   ) -> tuple[torch.Tensor, list[int]]:
-    """Stack ``[original, context_1, object_1, context_2, object_2, ...]`` for one decoded image.
-
-    Same pixels as :func:`vision.masks.context_only` / :func:`vision.masks.object_only`, written
-    straight into one channels-last uint8 block (no intermediate copies; the layout the fast
-    resize wants). Categories whose boxes cover no pixel of the actual image are left out (their
-    indices are not returned), so a wrong declared image size cannot produce a fake intervention.
-    """
-    height, width = image.shape[-2:]
-    spans, kept = [], []
-    for cat, boxes in boxes_by_category:
-        s = [sp for sp in (box_pixel_span(b, height, width) for b in boxes) if sp is not None]
-        if s:
-            spans.append(s)
-            kept.append(cat)
-    out = torch.empty((1 + 2 * len(kept), 3, height, width), dtype=image.dtype,
-                      memory_format=torch.channels_last)
-    out[0] = image
-    for j, cat_spans in enumerate(spans):
-        ctx, obj = out[1 + 2 * j], out[2 + 2 * j]
-        ctx.copy_(image)
-        obj.zero_()
-        for r0, r1, c0, c1 in cat_spans:
-            ctx[:, r0:r1, c0:c1] = 0
-            obj[:, r0:r1, c0:c1] = image[:, r0:r1, c0:c1]
-    return out, kept
-
-
-def drop_cropped_out(crops: torch.Tensor, kept: list[int]) -> tuple[torch.Tensor, list[int], list[int]]:
-    """Leave out the categories whose boxes the centre crop removes entirely.
-
-    Such a context-only crop equals the original crop (and the object-only one is black): it is
-    no intervention, and counting it would pull the ratios towards 1. Returns the remaining
-    stack, the categories kept and the categories cropped out (reported separately)."""
-    rows, kept_now, cropped = [0], [], []
-    for j, cat in enumerate(kept):
-        if torch.equal(crops[1 + 2 * j], crops[0]):
-            cropped.append(cat)
-        else:
-            rows += [1 + 2 * j, 2 + 2 * j]
-            kept_now.append(cat)
-    return (crops if not cropped else crops[rows]), kept_now, cropped
-
-
-class ImageVersionsDataset(torch.utils.data.Dataset):
-    """Items ``(index, uint8 (V, 3, S, S) or None, category indices, error or None, categories
-    cropped out, float16 (k, S, S) box masks of the kept categories after the resize and crop, or None)``."""
-
-    def __init__(self, items: list[tuple[int, str, list[tuple[int, list[Box]]]]], prep: Preprocessing,
-                 interventions: bool = True, max_pixels: int = MAX_PIXELS, box_masks: bool = False):
-        self.items = items  # (image index, path, [(category index, boxes)]) : small and picklable
-        self.prep = prep
-        self.interventions = interventions
-        self.max_pixels = max_pixels
-        self.box_masks = box_masks  # also send each kept category's box mask (for the maps' box coverage)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i: int):
-        index, path, cats = self.items[i]
-        try:
-            image = decode_image(path, self.prep, self.max_pixels)
-        except ImageTooLarge as exc:
-            return index, None, [], str(exc), [], None
-        except Exception as exc:  # noqa: BLE001 - a bad file is reported, the others go on
-            msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            reason = "image file not found" if not os.path.exists(path) else f"cannot decode image ({msg})"
-            return index, None, [], reason, [], None
-        if image.shape[-1] < 1 or image.shape[-2] < 1:
-            return index, None, [], "empty image", [], None
-        stack, kept = image_versions(image, cats if self.interventions else [])
-        crops, kept, cropped = drop_cropped_out(resize_and_crop(stack, self.prep), kept)
-        masks = None
-        if self.box_masks:
-            boxes = dict(cats)
-            height, width = image.shape[-2:]
-            masks = torch.zeros((len(kept), self.prep.crop, self.prep.crop), dtype=torch.float16)
-            for j, cat in enumerate(kept):
-                masks[j] = box_coverage(boxes[cat], height, width, lambda m: resize_and_crop(m, self.prep))
-        return index, crops, kept, None, cropped, masks
-
-
-def _as_list(batch):
-    return batch
-
-
-# ---------------------------------------------------------------------------- main side
-
-class _Chunk:
-    """Buffers the features of one chunk until all its images are done."""
-
-    def __init__(self, chunk_id: int, indices: list[int]):
-        self.chunk_id = chunk_id
-        self.pending = set(indices)
-        self.image_index: list[int] = []
-        self.original: list[np.ndarray] = []
-        self.pair_image: list[int] = []
-        self.pair_category: list[int] = []
-        self.context: list[np.ndarray] = []
-        self.object: list[np.ndarray] = []
-        self.original_map: list[np.ndarray] = []  # float16 (C, h, w) per original, when maps are kept
-        self.coverage: list[np.ndarray] = []  # float16 (h, w) per pair
-        self.failed: list[dict] = []
-
-    def arrays(self, dim: int, map_shape: tuple[int, int, int] | None = None) -> dict[str, np.ndarray]:
-        def stack(rows):
-            return np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
-        order = np.argsort(self.image_index, kind="stable")
-        maps = {}
-        if map_shape is not None:
-            c, h, w = map_shape
-            maps = {"original_map": (np.stack(self.original_map).astype(np.float16)[order] if self.original_map
-                                     else np.zeros((0, c, h, w), np.float16)),
-                    "pair_box_coverage": (np.stack(self.coverage).astype(np.float16) if self.coverage
-                                          else np.zeros((0, h, w), np.float16))}
-        return {**maps,
-            "image_index": np.asarray(self.image_index, np.int64)[order],
-            "original": stack(self.original)[order] if self.original else stack([]),
-            "pair_image": np.asarray(self.pair_image, np.int64),
-            "pair_category": np.asarray(self.pair_category, np.int64),
-            "context_only": stack(self.context),
-            "object_only": stack(self.object),
-        }
-
-
-def _forward(backbone: Backbone, batch: torch.Tensor, prep: Preprocessing, device: torch.device,
-             forward_batch: int, map_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Features (N, C) of a uint8 batch, and the float16 maps of the rows ``map_rows`` (or None)."""
-    outs, maps = [], []
-    for start in range(0, len(batch), forward_batch):
-        x = normalize(batch[start:start + forward_batch].to(device, non_blocking=True), prep)
-        x = x.contiguous(memory_format=torch.channels_last)  # oneDNN's fastest conv layout on CPU
-        out = backbone.model(x)
-        dim, _ = check_output(out, len(x), backbone_name(backbone.arch, backbone.weights), prep.crop)
-        if dim != backbone.feature_dim:
-            raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives {dim} features at "
-                                f"{prep.crop}x{prep.crop}, not the {backbone.feature_dim} it gave when built")
-        outs.append(pool_output(out).float().cpu())
-        if map_rows is not None:
-            rows = map_rows[(map_rows >= start) & (map_rows < start + len(x))] - start
-            if len(rows):
-                maps.append(out[torch.as_tensor(rows, device=out.device)].to(torch.float16).cpu().contiguous())
-    feats = torch.cat(outs).numpy()
-    if map_rows is None or not maps or maps[0].ndim != 4:
-        return feats, None  # no map wanted, or the backbone gives pooled features only
-    return feats, torch.cat(maps).numpy()
-
-
-def backbone_name(arch: str, weights: dict | None) -> str:
-    """"resnet18 (weights /x/w.pth)": how messages name a backbone."""
-    w = weights or {}
-    what = w.get("path") or w.get("name") or (f"random init, seed {w.get('seed')}" if w.get("kind") == "random-init" else None)
-    return f"{arch} (weights {what})" if what else arch
-
-
-def check_features(feats: np.ndarray, inputs: torch.Tensor, backbone: Backbone) -> None:
-    """Refuse what a broken backbone (e.g. NaN weights) gives: non-finite features, or one
-    feature vector for different input images. Stored, they would be "scored" like real ones."""
-    if not np.isfinite(feats).all():
-        raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives NaN or infinite "
-                            "features; its weights are broken")
-    differ = any(not torch.equal(inputs[0], x) for x in inputs[1:])
-    if differ and feats.shape[1] > 1 and not (np.ptp(feats, axis=0) > 0).any():
-        raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives the same features "
-                            f"for {len(inputs)} different images; its weights are broken")
+        check_device_spec(self.device)
 
 
 def weights_fingerprint(ident: dict) -> dict:
@@ -303,141 +144,199 @@ def extract_features(
     and the features folder.
     """
     cfg = replace(config or ExtractionConfig(), **overrides)
-    if cfg.shard is None:
-        shard, shard_source = shard_from_environment()
-    else:
-        shard, shard_source = parse_shard(cfg.shard), "--shard"
+    shard, shard_source = _shard(cfg)
     if dataset is None:
         if annotations is None:
             raise ValueError("annotations are required")
         dataset = load_dataset(images, annotations, categories, split=split, fmt=fmt, background=background)
-    if limit is not None:
-        dataset = replace(dataset, images=dataset.images[:limit])
+    dataset = dataset if limit is None else replace(dataset, images=dataset.images[:limit])
+    backbone = _backbone(backbone, cfg, preprocessing)
+    warn_random_weights(backbone.notes)
+    prep = resolve_preprocessing(backbone, cfg)
+    device = resolve_device(cfg.device)
+    store = FeatureStore(features_dir)
+    want_maps = cfg.store_maps and backbone.gives_map is not False  # the map shape: from a first run's output
+    manifest = _prepare_store(store, backbone, prep, cfg, dataset, want_maps)
+
+    chunks = plan_chunks(shard_images(len(dataset.images), shard), cfg.chunk_size)
+    prog = store.load_progress(shard, cfg.chunk_size, len(chunks))
+    todo = [(cid, idx) for cid, idx in enumerate(chunks) if str(cid) not in prog["done"]]  # resume: skip done
+    summary = _initial_summary(features_dir, shard, shard_source, manifest, chunks, prog, device, backbone, dataset)
+    if not todo:
+        return _nothing_to_do(store, shard, prog, chunks, summary)
+
+    map_shape = tuple(manifest["config"]["map_shape"]) if manifest["config"].get("map_shape") else None
+    run = _Pass(dataset=dataset, backbone=backbone, prep=prep, device=device, cfg=cfg, store=store, prog=prog,
+                shard=shard, summary=summary, want_maps=want_maps, map_shape=map_shape,
+                map_known="map_shape" in manifest["config"], todo=todo)
+    t0 = time.perf_counter()
+    run.run(progress)
+    seconds = time.perf_counter() - t0
+    rate = (lambda n: n / seconds if seconds > 0 else None)
+    summary.update(seconds=seconds, n_tensors=run.n_tensors, images_per_s=rate(summary["n_images_processed"]),
+                   tensors_per_s=rate(run.n_tensors))
+    return summary
+
+
+def _initial_summary(features_dir, shard: tuple[int, int], shard_source: str, manifest: dict,
+                     chunks: list[list[int]], prog: dict, device: torch.device, backbone: Backbone,
+                     dataset: Dataset) -> dict:
+    """The summary before any image is processed (counts and timing are filled in as the pass runs)."""
+    return {"features_dir": str(features_dir), "shard": f"{shard[0]}/{shard[1]}", "shard_source": shard_source,
+            "map_shape": manifest["config"].get("map_shape"),
+            "n_images_in_shard": sum(len(c) for c in chunks),
+            "n_images_done_before": sum(len(chunks[int(c)]) for c in prog["done"]),
+            "n_images_processed": 0, "n_tensors": 0, "failed": [], "device": str(device),
+            "weights": backbone.weights, "notes": list(backbone.notes), "skipped": list(dataset.skipped),
+            "cropped_out": []}  # (image, category) whose boxes lie outside the centre crop: no pair
+
+
+def _nothing_to_do(store: FeatureStore, shard: tuple[int, int], prog: dict, chunks: list, summary: dict) -> dict:
+    summary.update(seconds=0.0, images_per_s=None, tensors_per_s=None)
+    if not prog.get("complete") and not chunks:  # an empty shard is complete by definition
+        prog["complete"] = True
+        write_json_atomic(store.progress_path(shard), prog)
+    return summary
+
+
+def _shard(cfg: ExtractionConfig) -> tuple[tuple[int, int], str]:
+    """(K, N) of this process, and where it came from."""
+    if cfg.shard is None:
+        return shard_from_environment()
+    return parse_shard(cfg.shard), "--shard"
+
+
+def _backbone(backbone: "Backbone | torch.nn.Module | None", cfg: ExtractionConfig,
+              preprocessing: Preprocessing | None) -> Backbone:
+    """The given backbone (a bare module wrapped), else the one the config names."""
     if backbone is None:
         # a module:callable is probed at the size it will see (timm and torchvision bring their own)
         resize = cfg.resize or 224
         provisional = preprocessing or Preprocessing(resize=resize, crop=cfg.crop or resize,
-                                                     mean=tuple(cfg.mean or IMAGENET_MEAN), std=tuple(cfg.std or IMAGENET_STD))
-        backbone = load_backbone(cfg.arch, cfg.weights, random_init=cfg.random_init, seed=cfg.seed,
-                                 preprocessing=provisional)
-    elif isinstance(backbone, torch.nn.Module):
-        backbone = from_module(backbone, preprocessing=preprocessing)
-    elif preprocessing is not None:
-        backbone = replace(backbone, preprocessing=preprocessing)
-    warn_random_weights(backbone.notes)
-    prep = resolve_preprocessing(backbone, cfg)
-    device = resolve_device(cfg.device)
-    feature_dim = backbone.feature_dim
-    # map_shape: known from an earlier run of this folder, else from the first batch's output
-    want_maps = cfg.store_maps and backbone.gives_map is not False
+                                                     mean=tuple(cfg.mean or IMAGENET_MEAN),
+                                                     std=tuple(cfg.std or IMAGENET_STD))
+        return load_backbone(cfg.arch, cfg.weights, random_init=cfg.random_init, seed=cfg.seed,
+                             preprocessing=provisional)
+    if isinstance(backbone, torch.nn.Module):
+        return from_module(backbone, preprocessing=preprocessing)
+    if preprocessing is not None:
+        return replace(backbone, preprocessing=preprocessing)
+    return backbone
 
-    store = FeatureStore(features_dir)
+
+def _prepare_store(store: FeatureStore, backbone: Backbone, prep: Preprocessing, cfg: ExtractionConfig,
+                   dataset: Dataset, want_maps: bool) -> dict:
+    """Create or check the folder's manifest: a rerun must extract the same features."""
     feature_config = {
         "arch": backbone.arch, "weights": weights_fingerprint(backbone.weights),
-        "preprocessing": prep.to_json(), "versions": cfg.versions, "feature_dim": feature_dim,
+        "preprocessing": prep.to_json(), "versions": cfg.versions, "feature_dim": backbone.feature_dim,
         "store_maps": cfg.store_maps,
     }
     if not want_maps:
         feature_config["map_shape"] = None  # decided now: no maps in any chunk of this folder
-    manifest = store.prepare(feature_config, dataset, extra={
+    return store.prepare(feature_config, dataset, extra={
         "backbone": {"arch": backbone.arch, "weights": backbone.weights, "notes": backbone.notes,
-                     "class": module_class_name(backbone.model), "state_dict_sha256": state_dict_sha256(backbone.model)},
+                     "class": module_class_name(backbone.model),
+                     "state_dict_sha256": state_dict_sha256(backbone.model)},
         "version": __version__, "seed": cfg.seed})
 
-    chunks = plan_chunks(shard_images(len(dataset.images), shard), cfg.chunk_size)
-    prog = store.load_progress(shard, cfg.chunk_size, len(chunks))
-    todo = [(cid, idx) for cid, idx in enumerate(chunks) if str(cid) not in prog["done"]]
-    cat_index = {c: i for i, c in enumerate(dataset.categories)}
-    items = [(i, dataset.images[i].path,
-              [(cat_index[c], boxes) for c, boxes in dataset.images[i].boxes.items()])
-             for _, idx in todo for i in idx]
 
-    summary = {"features_dir": str(features_dir), "shard": f"{shard[0]}/{shard[1]}", "shard_source": shard_source,
-               "map_shape": manifest["config"].get("map_shape"),
-               "n_images_in_shard": sum(len(c) for c in chunks), "n_images_done_before": sum(len(chunks[int(c)]) for c in prog["done"]),
-               "n_images_processed": 0, "n_tensors": 0, "failed": [], "device": str(device),
-               "weights": backbone.weights, "notes": list(backbone.notes), "skipped": list(dataset.skipped),
-               "cropped_out": []}  # (image, category) whose boxes lie outside the centre crop: no pair
-    if not items:
-        summary.update(seconds=0.0, images_per_s=None, tensors_per_s=None)
-        if not prog.get("complete") and not chunks:  # an empty shard is complete by definition
-            prog["complete"] = True
-            write_json_atomic(store.progress_path(shard), prog)
-        return summary
+@dataclass
+class _Pass:
+    """One pass over the chunks still to do: batches in, features out, each chunk written when complete."""
 
-    model = backbone.model.to(device).eval()
-    map_shape = tuple(manifest["config"]["map_shape"]) if manifest["config"].get("map_shape") else None
-    map_known = "map_shape" in manifest["config"]
-    loader = torch.utils.data.DataLoader(
-        ImageVersionsDataset(items, prep, interventions=cfg.versions == "all", max_pixels=cfg.max_pixels,
-                             box_masks=want_maps and (map_shape is not None or not map_known)),
-        batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
-        collate_fn=_as_list, pin_memory=device.type == "cuda",
-        persistent_workers=False, prefetch_factor=4 if cfg.num_workers > 0 else None)
+    dataset: Dataset
+    backbone: Backbone
+    prep: Preprocessing
+    device: torch.device
+    cfg: ExtractionConfig
+    store: FeatureStore
+    prog: dict
+    shard: tuple[int, int]
+    summary: dict
+    want_maps: bool
+    map_shape: tuple[int, int, int] | None  # of the stored maps; None: no maps (or not known yet)
+    map_known: bool  # whether map_shape is decided for this folder
+    todo: list[tuple[int, list[int]]]  # (chunk id, image indices)
+    n_tensors: int = 0
+    open_chunks: dict[int, ChunkBuffer] = field(default_factory=dict)
+    chunk_of: dict[int, int] = field(default_factory=dict)
 
-    chunk_of = {i: cid for cid, idx in todo for i in idx}
-    open_chunks = {cid: _Chunk(cid, idx) for cid, idx in todo}
-    bar = _progress_bar(len(items), progress, f"extract {backbone.arch}")
-    t0 = time.perf_counter()
-    n_tensors = 0
-    try:
-        with torch.inference_mode():
-            for batch in loader:
-                good = [b for b in batch if b[1] is not None]
-                feats = maps = None
-                if good:
-                    stacked = torch.cat([b[1] for b in good])
-                    originals = np.cumsum([0] + [len(b[1]) for b in good])[:-1]
-                    feats, maps = _forward(backbone, stacked, prep, device, cfg.forward_batch,
-                                           originals if want_maps else None)
-                    check_features(feats[originals], stacked[originals], backbone)
-                    n_tensors += len(stacked)
-                    if want_maps and not map_known:  # first batch of a new folder: record what the maps are
-                        map_shape = tuple(maps.shape[1:]) if maps is not None else None
-                        store.record_map_shape(map_shape)
-                        summary["map_shape"] = list(map_shape) if map_shape else None
-                        map_known = True
-                    elif want_maps and (None if maps is None else tuple(maps.shape[1:])) != map_shape:
-                        raise BackboneError(f"backbone {backbone_name(backbone.arch, backbone.weights)} gives maps of "
-                                            f"shape {None if maps is None else maps.shape[1:]}, but this features folder "
-                                            f"holds maps of shape {map_shape}")
-                row = n_good = 0
-                for index, tensors, kept, error, cropped, masks in batch:
-                    summary["cropped_out"] += [{"image": dataset.images[index].key,
-                                                "category": dataset.categories[c]} for c in cropped]
-                    chunk = open_chunks[chunk_of[index]]
-                    chunk.pending.discard(index)
-                    if tensors is None:
-                        failure = {"image": dataset.images[index].key, "reason": error}
-                        chunk.failed.append(failure)
-                        summary["failed"].append(failure)
-                    else:
-                        chunk.image_index.append(index)
-                        chunk.original.append(feats[row])
-                        if maps is not None:
-                            chunk.original_map.append(maps[n_good])
-                        for j, cat in enumerate(kept):
-                            chunk.pair_image.append(index)
-                            chunk.pair_category.append(cat)
-                            chunk.context.append(feats[row + 1 + 2 * j])
-                            chunk.object.append(feats[row + 2 + 2 * j])
-                        if map_shape:
-                            chunk.coverage += list(cell_coverage(masks, map_shape[1:]).to(torch.float16).numpy())
-                        row += len(tensors)
-                        n_good += 1
-                    if not chunk.pending:
-                        store.commit_chunk(prog, shard, chunk.chunk_id, chunk.arrays(feature_dim, map_shape), chunk.failed,
-                                           extra={"device": str(device), "version": __version__})
-                        del open_chunks[chunk.chunk_id]
-                summary["n_images_processed"] += len(batch)
-                bar.update(len(batch))
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - t0
-    summary.update(seconds=seconds, n_tensors=n_tensors,
-                   images_per_s=summary["n_images_processed"] / seconds if seconds > 0 else None,
-                   tensors_per_s=n_tensors / seconds if seconds > 0 else None)
-    return summary
+    def run(self, progress: bool) -> None:
+        cat_index = {c: i for i, c in enumerate(self.dataset.categories)}
+        items = [(i, self.dataset.images[i].path,
+                  [(cat_index[c], boxes) for c, boxes in self.dataset.images[i].boxes.items()])
+                 for _, idx in self.todo for i in idx]
+        self.chunk_of = {i: cid for cid, idx in self.todo for i in idx}
+        self.open_chunks = {cid: ChunkBuffer(cid, idx) for cid, idx in self.todo}
+        self.backbone.model.to(self.device).eval()  # in place: forward_batch runs backbone.model
+        bar = _progress_bar(len(items), progress, f"extract {self.backbone.arch}")
+        try:
+            with torch.inference_mode():
+                for batch in self._loader(items):
+                    feats, maps = self._forward(batch)
+                    self._file(batch, feats, maps)
+                    self.summary["n_images_processed"] += len(batch)
+                    bar.update(len(batch))
+        finally:
+            bar.close()
+
+    def _loader(self, items: list) -> torch.utils.data.DataLoader:
+        cfg = self.cfg
+        return torch.utils.data.DataLoader(
+            ImageVersionsDataset(items, self.prep, interventions=cfg.versions == "all", max_pixels=cfg.max_pixels,
+                                 box_masks=self.want_maps and (self.map_shape is not None or not self.map_known)),
+            batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.num_workers,
+            collate_fn=as_list, pin_memory=self.device.type == "cuda",
+            persistent_workers=False, prefetch_factor=4 if cfg.num_workers > 0 else None)
+
+    def _forward(self, batch: list) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Features of every tensor of the batch's decoded images, and the originals' maps."""
+        good = [b for b in batch if b[1] is not None]
+        if not good:
+            return None, None
+        stacked = torch.cat([b[1] for b in good])
+        originals = np.cumsum([0] + [len(b[1]) for b in good])[:-1]
+        feats, maps = forward_batch(self.backbone, stacked, self.prep, self.device, self.cfg.forward_batch,
+                                    originals if self.want_maps else None)
+        check_features(feats[originals], stacked[originals], self.backbone)
+        self.n_tensors += len(stacked)
+        shape = None if maps is None else tuple(maps.shape[1:])
+        if self.want_maps and not self.map_known:  # first batch of a new folder: record what the maps are
+            self.map_shape = shape
+            self.store.record_map_shape(shape)
+            self.summary["map_shape"] = list(shape) if shape else None
+            self.map_known = True
+        elif self.want_maps and shape != self.map_shape:
+            raise BackboneError(f"backbone {backbone_name(self.backbone.arch, self.backbone.weights)} gives maps of "
+                                f"shape {None if maps is None else maps.shape[1:]}, but this features folder "
+                                f"holds maps of shape {self.map_shape}")
+        return feats, maps
+
+    def _file(self, batch: list, feats: np.ndarray | None, maps: np.ndarray | None) -> None:
+        """Put each image's rows into its chunk; write every chunk whose last image this was."""
+        row = n_good = 0
+        for index, tensors, kept, error, cropped, masks in batch:
+            key = self.dataset.images[index].key
+            self.summary["cropped_out"] += [{"image": key, "category": self.dataset.categories[c]} for c in cropped]
+            chunk = self.open_chunks[self.chunk_of[index]]
+            chunk.pending.discard(index)
+            if tensors is None:
+                failure = {"image": key, "reason": error}
+                chunk.failed.append(failure)
+                self.summary["failed"].append(failure)
+            else:
+                coverage = (cell_coverage(masks, self.map_shape[1:]).to(torch.float16).numpy()
+                            if self.map_shape else None)
+                chunk.add(index, feats[row:row + len(tensors)], kept,
+                          maps[n_good] if maps is not None else None, coverage)
+                row += len(tensors)
+                n_good += 1
+            if not chunk.pending:
+                self.store.commit_chunk(self.prog, self.shard, chunk.chunk_id,
+                                        chunk.arrays(self.backbone.feature_dim, self.map_shape), chunk.failed,
+                                        extra={"device": str(self.device), "version": __version__})
+                del self.open_chunks[chunk.chunk_id]
 
 
 def _progress_bar(total: int, enabled: bool, desc: str):
@@ -446,5 +345,5 @@ def _progress_bar(total: int, enabled: bool, desc: str):
     return tqdm(total=total, disable=not enabled, desc=desc, unit="img", dynamic_ncols=True)
 
 
-__all__ = ["ExtractionConfig", "ImageVersionsDataset", "extract_features", "image_versions", "resolve_device",
-           "resolve_preprocessing"]
+__all__ = ["ExtractionConfig", "ImageVersionsDataset", "backbone_name", "check_features", "drop_cropped_out",
+           "extract_features", "image_versions", "resolve_device", "resolve_preprocessing"]

@@ -61,7 +61,8 @@ def ratio_figure(path: Path, report: dict, arrays: dict[str, np.ndarray]) -> Non
                             Patch(color="tab:blue", alpha=0.6, label="top causal (f → c): bar = mean"),
                             Line2D([], [], ls="", marker="o", ms=4, color="grey", label="dot: one feature"),
                             Line2D([], [], ls="", marker="^", ms=5, color="grey", label="triangle: above the axis"),
-                            Patch(facecolor="none", edgecolor="black", label="box: all features (category not scored)")],
+                            Patch(facecolor="none", edgecolor="black",
+                                  label="box: all features (category not scored)")],
                    fontsize=7, loc="upper right")
     axes[1].set_xticks(range(len(cats)))
     axes[1].set_xticklabels([f"{c} (n={report['categories'][c]['n_images_with_category']})" for c in cats],

@@ -92,6 +92,7 @@ def objectness_summary(result: dict | None, categories: list[str], arrays: dict[
         v["per_category"] = {categories[k]: r for k, r in v["per_category"].items()}
     return {
         "definition": "share of the channel's |activation| mass inside the category's boxes, mean over its images",
-        "box_area_share": {c: (None if not np.isfinite(a) else float(a)) for c, a in zip(categories, result["box_area_share"])},
+        "box_area_share": {c: (None if not np.isfinite(a) else float(a))
+                           for c, a in zip(categories, result["box_area_share"])},
         "correlations": corr,
     }

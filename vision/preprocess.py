@@ -31,7 +31,8 @@ class Preprocessing:
         if self.resize < 1 or self.crop < 1:
             raise ValueError(f"resize ({self.resize}) and crop ({self.crop}) must be positive")
         if self.crop > self.resize:
-            raise ValueError(f"crop ({self.crop}) larger than the resized shorter side ({self.resize}) would pad with black")
+            raise ValueError(f"crop ({self.crop}) larger than the resized shorter side ({self.resize}) "
+                             "would pad with black")
 
     @classmethod
     def from_weights(cls, weights, resize: int = 224, crop: int | None = None) -> "Preprocessing":

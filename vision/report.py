@@ -139,15 +139,15 @@ def _tests_rows(report: dict) -> list[str]:
         prefix = "" if key == "ncc" else f"{key}_"
         po, px = ((tests.get(f"{r}_ratio") or {}).get(f"{prefix}permutation_p") for r in ("object", "context"))
         lo, lx = ((tests.get(f"{r}_ratio") or {}).get(f"{prefix}label_permutation_p") for r in ("object", "context"))
-        lines.append(f"| {label} | {o['n_anticausal_greater']} of {o['n_categories']} | {_p(o['p_value'])} | {_p(po)} | "
-                     f"{_p(lo)} | {x['n_anticausal_greater']} of {x['n_categories']} | {_p(x['p_value'])} | {_p(px)} | "
-                     f"{_p(lx)} |")
+        lines.append(f"| {label} | {o['n_anticausal_greater']} of {o['n_categories']} | {_p(o['p_value'])} | "
+                     f"{_p(po)} | {_p(lo)} | {x['n_anticausal_greater']} of {x['n_categories']} | "
+                     f"{_p(x['p_value'])} | {_p(px)} | {_p(lx)} |")
     mm = report["results"].get("marginal_matched")
     if mm:
         o, x = mm["object"], mm["context"]
         lines.append(f"| control: NCC top anticausal vs marginal-matched twins | {o['n_anticausal_greater']} of "
-                     f"{o['n_categories']} | {_p(o['p_value'])} | – | – | {x['n_anticausal_greater']} of {x['n_categories']} | "
-                     f"{_p(x['p_value'])} | – | – |")
+                     f"{o['n_categories']} | {_p(o['p_value'])} | – | – | "
+                     f"{x['n_anticausal_greater']} of {x['n_categories']} | {_p(x['p_value'])} | – | – |")
     lines += ["", "Sign test: two-sided binomial test of the counts against 1/2 (ties dropped); it assumes independent "
               "categories. Permutation p: two-sided, the share of shuffles whose count is at least as far from the "
               "null mean as the observed one (the observed counted as one shuffle)."]
@@ -186,7 +186,8 @@ def report_markdown(report: dict) -> str:
         lines += [f"**Verdict.** {report['verdict']}", ""]
     b = report.get("backbone") or {}
     weights = b.get("weights", {})
-    wdesc = weights.get("name") or (f"{weights.get('path')} (sha256 {weights.get('sha256', '')[:16]}…)" if weights.get("sha256") else weights.get("kind"))
+    hashed = f"{weights.get('path')} (sha256 {weights.get('sha256', '')[:16]}…)" if weights.get("sha256") else None
+    wdesc = weights.get("name") or hashed or weights.get("kind")
     prep = report["extraction"]["preprocessing"]
     im = report["images"]
     cfg = report["config"]
@@ -261,8 +262,8 @@ def write_outputs(out_dir, report: dict, categories: list[str], arrays: dict[str
             from vision.objectness import MAP
             from vision.store import FeatureStore
 
-            outputs += figures.feature_maps_figures(out, report, arrays, feats,
-                                                    FeatureStore(report["features_dir"]).iter_chunks(("image_index", MAP)))
+            maps = FeatureStore(report["features_dir"]).iter_chunks(("image_index", MAP))
+            outputs += figures.feature_maps_figures(out, report, arrays, feats, maps)
         if cfg.examples > 0:
             note = figures.examples_figure(out / "examples.png", feats, cfg.examples, cfg.seed)
             if note:

@@ -148,6 +148,11 @@ def compare_top(anticausal: np.ndarray, causal: np.ndarray, object_ratio: np.nda
     }
 
 
+def paired_sign_test(per_category: dict, names: Sequence[str], greater: str, other: str) -> dict:
+    """:func:`sign_test` of two per-category entries (e.g. the anticausal and causal object ratios)."""
+    return sign_test([per_category[c][greater] for c in names], [per_category[c][other] for c in names])
+
+
 def sign_test(anticausal_means: Sequence[float], causal_means: Sequence[float]) -> dict:
     """Count categories with top-anticausal > top-causal; two-sided sign test (ties and NaN dropped)."""
     from scipy.stats import binomtest
@@ -175,6 +180,6 @@ def compare_categories(categories: Sequence[str], anticausal: np.ndarray, causal
     names = [name for k, name in enumerate(categories) if in_test[k]]
     return {
         "per_category": per,
-        "object": sign_test([per[c]["object_ratio_anticausal"] for c in names], [per[c]["object_ratio_causal"] for c in names]),
-        "context": sign_test([per[c]["context_ratio_anticausal"] for c in names], [per[c]["context_ratio_causal"] for c in names]),
+        "object": paired_sign_test(per, names, "object_ratio_anticausal", "object_ratio_causal"),
+        "context": paired_sign_test(per, names, "context_ratio_anticausal", "context_ratio_causal"),
     }

@@ -21,17 +21,16 @@ most the chunk in progress, and a rerun skips every listed chunk.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import zipfile
 import re
 import time
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from vision._io import load_arrays, save_arrays_atomic, write_json_atomic
+from vision._io import load_arrays, save_arrays_atomic, sha256_bytes, write_json_atomic
 from vision._io import read_json as _read_any_json
 from vision.annotations import Dataset
 
@@ -148,7 +147,7 @@ def plan_chunks(indices: list[int], chunk_size: int) -> list[list[int]]:
 
 def fingerprint(config: dict, dataset_json: dict) -> str:
     blob = json.dumps({"config": config, "dataset": dataset_json}, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return sha256_bytes(blob)
 
 
 class FeatureStore:
@@ -208,13 +207,15 @@ class FeatureStore:
         others = [p.name for p in self.root.glob("progress-shard-*.json")
                   if (m := _PROGRESS_RE.match(p.name)) and int(m.group(2)) != shard[1]]
         if others:
-            raise StoreError(f"{self.root}: already holds shards of another split ({others[0]}); use the same N or another folder")
+            raise StoreError(f"{self.root}: already holds shards of another split ({others[0]}); "
+                             "use the same N or another folder")
         path = self.progress_path(shard)
         if not path.exists():
             return {"shard": f"{shard[0]}/{shard[1]}", "chunk_size": chunk_size, "n_chunks": n_chunks, "done": {}}
         progress = read_json(path)
         if progress.get("chunk_size") != chunk_size or progress.get("n_chunks") != n_chunks:
-            raise StoreError(f"{path}: was written with chunk size {progress.get('chunk_size')}; resume with the same --chunk-size")
+            raise StoreError(f"{path}: was written with chunk size {progress.get('chunk_size')}; "
+                             "resume with the same --chunk-size")
         return progress
 
     def commit_chunk(self, progress: dict, shard: tuple[int, int], chunk_id: int,
@@ -259,7 +260,8 @@ class FeatureStore:
             raise StoreError(f"{self.root}: shard(s) {', '.join(f'{k}/{n}' for k in missing)} not extracted yet")
         for (k, _), prog in sorted(found.items()):
             if len(prog["done"]) != prog["n_chunks"]:
-                raise StoreError(f"{self.root}: shard {k}/{n} is incomplete ({len(prog['done'])}/{prog['n_chunks']} chunks); rerun extract with --shard {k}/{n} to finish it")
+                raise StoreError(f"{self.root}: shard {k}/{n} is incomplete ({len(prog['done'])}/{prog['n_chunks']} "
+                                 f"chunks); rerun extract with --shard {k}/{n} to finish it")
         return [found[key] for key in sorted(found)]
 
     def iter_chunks(self, keys: "tuple[str, ...] | None" = None) -> Iterator[dict[str, np.ndarray]]:

@@ -41,7 +41,8 @@ def make_coco(root: Path, n_images: int = 8, seed: int = 0, size: tuple[int, int
     return img_dir, ann_path
 
 
-def voc_xml(filename: str, width: int, height: int, objects: list[tuple[str, tuple[float, float, float, float]]]) -> str:
+def voc_xml(filename: str, width: int, height: int,
+            objects: list[tuple[str, tuple[float, float, float, float]]]) -> str:
     objs = "".join(
         f"<object><name>{n}</name><difficult>0</difficult><bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin>"
         f"<xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>" for n, b in objects)

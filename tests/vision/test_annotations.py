@@ -85,7 +85,8 @@ def test_coco_zero_area_boxes_are_skipped(tmp_path):
     (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
                  "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3]}]}), "bbox"),
     (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
-                 "annotations": [{"id": 5, "image_id": 7, "category_id": 1, "bbox": [1, 2, 3, 4]}]}), "unknown image id 7"),
+                 "annotations": [{"id": 5, "image_id": 7, "category_id": 1, "bbox": [1, 2, 3, 4]}]}),
+     "unknown image id 7"),
     (json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "dog"}],
                  "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, "x", 3, 4]}]}), "not a number"),
     # issue 11, case 4: duplicate ids must not drop an image or rename a category
@@ -213,7 +214,8 @@ def test_coco_paths_outside_the_images_folder_are_skipped_and_listed(tmp_path):
     assert [r.key for r in ds.images] == ["ok.png"]
     reasons = {s["image"]: s["reason"] for s in ds.skipped}
     assert len(reasons) == 5
-    assert all("outside the images folder" in reasons[k] for k in ("x/../secret.png", "x/" + str(tmp_path / "secret.png"),
+    assert all("outside the images folder" in reasons[k]
+               for k in ("x/../secret.png", "x/" + str(tmp_path / "secret.png"),
                                                                  "x//etc/passwd", "x/link.png"))
     assert "not a regular file" in reasons["x/fifo.png"]
 

@@ -10,8 +10,8 @@ from tests.vision.fixtures import make_coco, make_voc, voc_xml
 
 runner = CliRunner()
 FAST = ["--random-init", "--resize", "32", "--workers", "0", "--quiet"]
-FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0", "--min-positives", "0",
-                 "--permutations", "5", "--label-permutations", "2", "--bootstrap", "50"]
+FAST_ANALYSIS = ["--folds", "3", "--classifier-max-iter", "30", "--examples", "2", "--min-auc", "0",
+                 "--min-positives", "0", "--permutations", "5", "--label-permutations", "2", "--bootstrap", "50"]
 
 
 def _invoke(args):
@@ -102,7 +102,8 @@ def test_voc_run(tmp_path, tiny_ncc_model):
                                   "no_default_model", "read_only_features"])
 def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypatch):
     img, ann = make_coco(tmp_path / "ds", n_images=2)
-    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST, "--ncc-model", tiny_ncc_model]
+    args = ["run", "--images", img, "--annotations", ann, "--out", tmp_path / "out", *FAST,
+            "--ncc-model", tiny_ncc_model]
     expect = None
     if case == "bad_json":
         ann.write_text("{oops")
@@ -129,7 +130,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, case, tiny_ncc_model, monkeypa
         expect = "--categories all"
     elif case == "missing_model":
         args[0] = "analyze"
-        args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o", "--ncc-model", tmp_path / "none.safetensors"]
+        args = ["analyze", "--features", tmp_path / "nofeat", "--out", tmp_path / "o",
+                "--ncc-model", tmp_path / "none.safetensors"]
         expect = "not found"
     elif case == "no_default_model":
         import ncc.serialization
@@ -260,3 +262,44 @@ def test_no_maps_and_bad_normalisation_options(tmp_path):
     assert json.loads((tmp_path / "f" / "manifest.json").read_text())["config"]["map_shape"] is None
     res = _invoke([*args, "--features", tmp_path / "g", "--std", "0.2,0,0.2"])
     assert res.exit_code == 2 and "--std" in res.output
+
+
+# -- issue 9: the option names of ncc's commands, old spellings hidden, one error style for ranges ----
+
+def test_output_and_model_names_match_ncc_and_old_names_are_hidden(tmp_path, tiny_ncc_model):
+    img, ann = make_coco(tmp_path / "ds", n_images=8)
+    res = _invoke(["run", "--images", img, "--annotations", ann, "-o", tmp_path / "out", "--categories", "all",
+                   "--model", tiny_ncc_model, *FAST, *FAST_ANALYSIS, "--no-figures"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "report.json").is_file() and (tmp_path / "out" / "features").is_dir()
+    res = _invoke(["analyze", "--features", tmp_path / "out" / "features", "--output", tmp_path / "again",
+                   "--model", tiny_ncc_model, *FAST_ANALYSIS, "--no-figures"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["ncc_model"]["kind"] == "file"
+    for command in ("run", "analyze"):
+        shown = _invoke([command, "--help"]).output
+        assert "--output" in shown and "--model" in shown
+        assert "--ncc-model" not in shown and "--out " not in shown
+
+
+@pytest.mark.parametrize("extra, expect", [
+    (["--batch-size", "0"], "--batch-size 0: must be at least 1"),
+    (["--top-percent", "150"], "--top-percent 150: must be between 0 and 100"),
+    (["--min-auc", "-0.5"], "--min-auc -0.5: must be between 0 and 1"),
+    (["--out", "elsewhere"], "--output and --out (its old name) give different values"),
+])
+def test_range_and_alias_errors_are_one_line_and_exit_2(tmp_path, tiny_ncc_model, extra, expect):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    res = _invoke(["run", "--images", img, "--annotations", ann, "--output", tmp_path / "out",
+                   "--model", tiny_ncc_model, *FAST, *extra])
+    assert res.exit_code == 2, res.output
+    lines = [line for line in res.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and expect in lines[0], res.output
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_extract_range_error_is_one_line(tmp_path):
+    img, ann = make_coco(tmp_path / "ds", n_images=2)
+    res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", tmp_path / "f", *FAST,
+                   "--workers", "-1"])  # after FAST: the last value counts
+    assert res.exit_code == 2 and "Error: --workers -1: must be at least 0" in res.output, res.output

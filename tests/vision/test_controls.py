@@ -5,8 +5,17 @@ import numpy as np
 import pytest
 
 from vision.bootstrap import category_intervals, ratio_intervals
-from vision.controls import (empirical_p, marginal_matched, matched_twins, permutation_control, quality_mask,
-                             refit_replicates, shuffled_class_replicates, subsample_rows, zero_fraction)
+from vision.controls import (
+    empirical_p,
+    marginal_matched,
+    matched_twins,
+    permutation_control,
+    quality_mask,
+    refit_replicates,
+    shuffled_class_replicates,
+    subsample_rows,
+    zero_fraction,
+)
 from vision.scores import compare_categories
 
 

@@ -75,7 +75,8 @@ def test_union_of_boxes_and_complementarity():
 
 def test_image_versions_order_and_skipped_categories():
     img = _image()
-    stack, kept = image_versions(img, [(2, [(0.0, 0.0, 1.0, 1.0)]), (0, [(9.0, 9.0, 1.0, 1.0)]), (1, [(5.0, 4.0, 1.0, 1.0)])])
+    stack, kept = image_versions(img, [(2, [(0.0, 0.0, 1.0, 1.0)]), (0, [(9.0, 9.0, 1.0, 1.0)]),
+                                       (1, [(5.0, 4.0, 1.0, 1.0)])])
     assert kept == [2, 1]  # category 0 has no pixel in the image
     assert stack.shape == (5, 3, 5, 6)
     assert torch.equal(stack[0], img)

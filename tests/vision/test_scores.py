@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from vision.scores import (RatioAccumulator, compare_top, correlations, intervention_ratios,
-                           ncc_direction_scores, n_top, sign_test, top_indices)
+from vision.scores import (
+    RatioAccumulator,
+    compare_top,
+    correlations,
+    intervention_ratios,
+    n_top,
+    ncc_direction_scores,
+    sign_test,
+    top_indices,
+)
 
 
 def test_ratios_by_hand():
