@@ -18,11 +18,15 @@ from ncc.cli_score import _FORMAT_HELP
 
 
 def embed(
-    input: Annotated[Path, typer.Argument(help="Pair file or folder (any format `ncc score` reads).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG to write; the coordinates go to the same name with .csv.")] = Path("embedding.png"),
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    input: Annotated[Path, typer.Argument(
+        help="Pair file or folder (any format `ncc score` reads).", show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="PNG to write; the coordinates go to the same name with .csv.")] = Path("embedding.png"),
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
-    targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV, for the colours (default: <name>_targets.csv beside the pairs).")] = None,
+    targets: Annotated[Optional[Path], typer.Option(
+        help="CEPC targets CSV, for the colours (default: <name>_targets.csv beside the pairs).")] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the subsample of pairs above the model's max_points.")] = 0,
 ) -> None:

@@ -20,23 +20,40 @@ _SEED_MAX = 2**32 - 1  # what numpy's RandomState (via check_random_state) accep
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Output: .npz file, CEPC prefix or .csv, or Tübingen folder.")],
     n_pairs: Annotated[int, typer.Option("--n-pairs", help="Number of pairs.")] = 1000,
-    n_points: Annotated[str, typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH for log-uniform sizes.")] = "1000",
+    n_points: Annotated[str, typer.Option(
+        "--n-points", help="Points per pair: M, or LOW:HIGH for log-uniform sizes.")] = "1000",
     mechanism: Annotated[str, typer.Option("--mechanism", help="Mechanism family, or 'mix'.")] = "spline",
-    cause: Annotated[str, typer.Option("--cause", help="Cause distribution: gmm, uniform, student_t, lognormal or mix.")] = "gmm",
-    noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape: gaussian, uniform, laplace, student_t or mix (default: Gaussian for spline, mix otherwise).")] = None,
+    cause: Annotated[str, typer.Option(
+        "--cause", help="Cause distribution: gmm, uniform, student_t, lognormal or mix.")] = "gmm",
+    noise: Annotated[Optional[str], typer.Option(
+        "--noise",
+        help="Noise shape: gaussian, uniform, laplace, student_t or mix (default: Gaussian for spline, mix "
+             "otherwise).")] = None,
     kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: causal, independent, confounded.")] = "causal",
-    mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.")] = None,
-    cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.")] = None,
-    noise_weights: Annotated[Optional[str], typer.Option("--noise-weights", help="For --noise mix: NAME=W,NAME=W.")] = None,
-    kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W (default equal).")] = None,
-    discretize_prob: Annotated[float, typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.")] = 0.0,
-    quantize_prob: Annotated[float, typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.")] = 0.0,
-    confounder_prob: Annotated[float, typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.")] = 0.0,
-    outlier_prob: Annotated[float, typer.Option("--outlier-prob", help="Probability per pair of gross errors on a few effect values.")] = 0.0,
+    mechanism_weights: Annotated[Optional[str], typer.Option(
+        "--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.")] = None,
+    cause_weights: Annotated[Optional[str], typer.Option(
+        "--cause-weights", help="For --cause mix: NAME=W,NAME=W.")] = None,
+    noise_weights: Annotated[Optional[str], typer.Option(
+        "--noise-weights", help="For --noise mix: NAME=W,NAME=W.")] = None,
+    kind_weights: Annotated[Optional[str], typer.Option(
+        "--kind-weights", help="KIND=W,KIND=W (default equal).")] = None,
+    discretize_prob: Annotated[float, typer.Option(
+        "--discretize-prob", help="Probability per pair of an integer-valued cause.")] = 0.0,
+    quantize_prob: Annotated[float, typer.Option(
+        "--quantize-prob", help="Probability per variable of coarse rounding.")] = 0.0,
+    confounder_prob: Annotated[float, typer.Option(
+        "--confounder-prob", help="Probability per causal pair of an extra hidden confounder.")] = 0.0,
+    outlier_prob: Annotated[float, typer.Option(
+        "--outlier-prob", help="Probability per pair of gross errors on a few effect values.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="npz, cepc or tuebingen.")] = "npz",
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the pair files of an earlier run at --out (a Tübingen folder's pairNNNN.txt, pairmeta.txt and ncc_synthetic.json).")] = False,
+    progress: Annotated[Optional[bool], typer.Option(
+        "--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite",
+        help="Replace the pair files of an earlier run at --out (a Tübingen folder's pairNNNN.txt, pairmeta.txt and "
+             "ncc_synthetic.json).")] = False,
 ) -> None:
     """Generate synthetic cause-effect pairs and write them to a file."""
     from synthetic.config import check_n_pairs, make_config

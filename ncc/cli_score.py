@@ -118,17 +118,26 @@ def _guarded(run):
 
 # ----------------------------------------------------------------------------- ncc score
 def score(
-    input: Annotated[Path, typer.Argument(help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to OUTPUT.json, e.g. scores.csv.json.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    input: Annotated[Path, typer.Argument(
+        help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o",
+        help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to "
+             "OUTPUT.json, e.g. scores.csv.json.")] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the random subsamples of pairs above the model's max_points.")] = 0,
-    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
-    x: Annotated[Optional[str], typer.Option("--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
+    link_model: Annotated[Optional[Path], typer.Option(
+        "--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
+    x: Annotated[Optional[str], typer.Option(
+        "--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
     y: Annotated[Optional[str], typer.Option("--y", help="Table mode: the column to score as y (with --x).")] = None,
-    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
-    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
+    all_pairs: Annotated[bool, typer.Option(
+        "--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
+    plots: Annotated[Optional[Path], typer.Option(
+        "--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
@@ -266,19 +275,35 @@ def _output_format(format: Optional[str], json_output: bool, input_format: Optio
 
 def evaluate(
     input: Annotated[Path, typer.Argument(help="Pair file or folder with ground truth.", show_default=False)],
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Output: markdown (default), json or csv. (An input layout here still works, as --input-format.)")] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="Model file (default: the shipped model).")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f",
+        help="Output: markdown (default), json or csv. (An input layout here still works, as --input-format.)")] = None,
     input_format: Annotated[Optional[str], typer.Option("--input-format", help=_FORMAT_HELP)] = None,
-    targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
-    baselines: Annotated[str, typer.Option(help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
+    targets: Annotated[Optional[Path], typer.Option(
+        help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
+    baselines: Annotated[str, typer.Option(
+        help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
     seed: Annotated[int, typer.Option(help="Seeds the bootstrap and every method's subsampling.")] = 0,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% interval.", min=100)] = 2000,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (same as --format json).")] = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print JSON instead of a table (same as --format json).")] = False,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the results: OUT.json (metrics + per-pair scores of every method), or OUT.csv (metrics) + OUT.pairs.csv (per-pair scores) + OUT.csv.json (provenance).")] = None,
-    flip_seed: Annotated[Optional[int], typer.Option("--flip-seed", help="Flip each pair's columns with probability 1/2 (truth flipped in step), seeded; for sets where every truth points one way.")] = None,
-    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for decision_rate.png, roc.png and confident_pairs.png.")] = None,
-    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link model).")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o",
+        help="Also save the results: OUT.json (metrics + per-pair scores of every method), or OUT.csv (metrics) + "
+             "OUT.pairs.csv (per-pair scores) + OUT.csv.json (provenance).")] = None,
+    flip_seed: Annotated[Optional[int], typer.Option(
+        "--flip-seed",
+        help="Flip each pair's columns with probability 1/2 (truth flipped in step), seeded; for sets where every "
+             "truth points one way.")] = None,
+    plots: Annotated[Optional[Path], typer.Option(
+        "--plots", help="Folder for decision_rate.png, roc.png and confident_pairs.png.")] = None,
+    link_model: Annotated[Optional[Path], typer.Option(
+        "--link-model",
+        help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link "
+             "model).")] = None,
 ) -> None:
     """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines.
 

@@ -82,7 +82,8 @@ def _check_paths(output: Path, metadata: Path, checkpoint: Path, data: Optional[
     from ncc._paths import first_clash, writable_problem
 
     roles = {"--output": output, "metadata (OUTPUT with .json)": metadata,
-             "--checkpoint" if checkpoint != output.with_suffix(".ckpt") else "checkpoint (OUTPUT with .ckpt)": checkpoint,
+             ("--checkpoint" if checkpoint != output.with_suffix(".ckpt")
+              else "checkpoint (OUTPUT with .ckpt)"): checkpoint,
              "--data": data}
     clash = first_clash(roles)
     if clash:
@@ -135,52 +136,140 @@ def _plot_or_warn(path: Path, metadata: dict) -> None:
 
 def train(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.safetensors); metadata goes to the same name with .json.", rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
-    data: Annotated[Optional[Path], typer.Option("--data", help="Train on pairs from this .npz file (written by `ncc generate`) instead of fresh synthetic pairs.", rich_help_panel=_RUN)] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps per ensemble member. (default: 3000)", rich_help_panel=_OPT)] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per step (each also seen reversed). (default: 32)", rich_help_panel=_OPT)] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate. (default: 0.001)", rich_help_panel=_OPT)] = None,
-    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="adam or rmsprop. (default: adam)", rich_help_panel=_OPT)] = None,
-    lr_schedule: Annotated[Optional[str], typer.Option("--lr-schedule", help="constant or cosine. (default: constant)", rich_help_panel=_OPT)] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="L2 penalty. (default: 0)", rich_help_panel=_OPT)] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Fixes weights, batches and held-out pairs (bit-exact on CPU).", rich_help_panel=_RUN)] = 0,
-    ensemble: Annotated[int, typer.Option("--ensemble", help="Number of networks, trained one after the other with seeds derived from --seed; scores are averaged.", rich_help_panel=_RUN)] = 1,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o",
+        help="Model file to write (.safetensors); metadata goes to the same name with .json.",
+        rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
+    data: Annotated[Optional[Path], typer.Option(
+        "--data",
+        help="Train on pairs from this .npz file (written by `ncc generate`) instead of fresh synthetic pairs.",
+        rich_help_panel=_RUN)] = None,
+    steps: Annotated[Optional[int], typer.Option(
+        "--steps", help="Optimiser steps per ensemble member. (default: 3000)", rich_help_panel=_OPT)] = None,
+    batch_size: Annotated[Optional[int], typer.Option(
+        "--batch-size", help="Pairs per step (each also seen reversed). (default: 32)", rich_help_panel=_OPT)] = None,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", help="Learning rate. (default: 0.001)", rich_help_panel=_OPT)] = None,
+    optimizer: Annotated[Optional[str], typer.Option(
+        "--optimizer", help="adam or rmsprop. (default: adam)", rich_help_panel=_OPT)] = None,
+    lr_schedule: Annotated[Optional[str], typer.Option(
+        "--lr-schedule", help="constant or cosine. (default: constant)", rich_help_panel=_OPT)] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(
+        "--weight-decay", help="L2 penalty. (default: 0)", rich_help_panel=_OPT)] = None,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Fixes weights, batches and held-out pairs (bit-exact on CPU).", rich_help_panel=_RUN)] = 0,
+    ensemble: Annotated[int, typer.Option(
+        "--ensemble",
+        help="Number of networks, trained one after the other with seeds derived from --seed; scores are averaged.",
+        rich_help_panel=_RUN)] = 1,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel=_RUN)] = "auto",
-    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch; results depend on it, so give the same value to reproduce a run. (default: the CPUs this process may use)", rich_help_panel=_RUN)] = None,
-    heldout: Annotated[Optional[int], typer.Option("--heldout", help="Held-out synthetic pairs for the progress bar and metadata. (default: 1000; with --data: 10% of the file, at most 1000)", rich_help_panel=_RUN)] = None,
-    eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Steps between held-out evaluations. (default: 500)", rich_help_panel=_RUN)] = None,
-    checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
-    checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint (same options as the interrupted run).", rich_help_panel=_RUN)] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start over even if the checkpoint file exists (it is replaced).", rich_help_panel=_RUN)] = False,
-    keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep the checkpoint after the model is saved (it is deleted by default).", rich_help_panel=_RUN)] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
-    head: Annotated[str, typer.Option("--head", help="What the model answers: direction (P(x -> y)) or link (P(no causal link); defaults then come from ncc.train.DEFAULT_LINK_ARCH and DEFAULT_LINK_GENERATOR).", rich_help_panel=_RUN)] = "direction",
-    embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
-    embed_layers: Annotated[Optional[int], typer.Option("--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
-    classifier_dim: Annotated[Optional[int], typer.Option("--classifier-dim", help="Units per ψ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
-    classifier_layers: Annotated[Optional[int], typer.Option("--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
-    dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
-    batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
-    statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
-    copula: Annotated[Optional[bool], typer.Option("--copula/--no-copula", help="φ also reads each point's mid-ranks (copula coordinates); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
-    rounds: Annotated[Optional[int], typer.Option("--rounds", help="Pooling rounds of the set network: 2 adds a second φ that sees each point beside its pair's first-round mean. (default: 1)", rich_help_panel=_ARCH)] = None,
-    max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
-    n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
-    n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
-    mechanism: Annotated[Optional[str], typer.Option("--mechanism", help="Mechanism family, or 'mix'.", rich_help_panel=_GEN)] = None,
-    mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    cause: Annotated[Optional[str], typer.Option("--cause", help="Cause distribution (gmm, uniform, student_t, lognormal) or mix.", rich_help_panel=_GEN)] = None,
-    cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape (gaussian, uniform, laplace, student_t) or mix.", rich_help_panel=_GEN)] = None,
-    noise_weights: Annotated[Optional[str], typer.Option("--noise-weights", help="For --noise mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    kinds: Annotated[Optional[str], typer.Option("--kinds", help="Comma-separated: causal, independent, confounded (no-link pairs get target 1/2).", rich_help_panel=_GEN)] = None,
-    kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W.", rich_help_panel=_GEN)] = None,
-    discretize_prob: Annotated[Optional[float], typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.", rich_help_panel=_GEN)] = None,
-    quantize_prob: Annotated[Optional[float], typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.", rich_help_panel=_GEN)] = None,
-    confounder_prob: Annotated[Optional[float], typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.", rich_help_panel=_GEN)] = None,
-    outlier_prob: Annotated[Optional[float], typer.Option("--outlier-prob", help="Probability per pair of gross errors on a few effect values.", rich_help_panel=_GEN)] = None,
-    gen: Annotated[Optional[list[str]], typer.Option("--gen", help="Any other generator option, KEY=VALUE (JSON value); repeatable.", rich_help_panel=_GEN)] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads",
+        help="CPU threads for torch; results depend on it, so give the same value to reproduce a run. (default: the "
+             "CPUs this process may use)",
+        rich_help_panel=_RUN)] = None,
+    heldout: Annotated[Optional[int], typer.Option(
+        "--heldout",
+        help="Held-out synthetic pairs for the progress bar and metadata. (default: 1000; with --data: 10% of the "
+             "file, at most 1000)",
+        rich_help_panel=_RUN)] = None,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Steps between held-out evaluations. (default: 500)", rich_help_panel=_RUN)] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(
+        "--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        "--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume",
+        help="Continue from the checkpoint (same options as the interrupted run).",
+        rich_help_panel=_RUN)] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite",
+        help="Start over even if the checkpoint file exists (it is replaced).",
+        rich_help_panel=_RUN)] = False,
+    keep_checkpoint: Annotated[bool, typer.Option(
+        "--keep-checkpoint",
+        help="Keep the checkpoint after the model is saved (it is deleted by default).",
+        rich_help_panel=_RUN)] = False,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
+    head: Annotated[str, typer.Option(
+        "--head",
+        help="What the model answers: direction (P(x -> y)) or link (P(no causal link); defaults then come from "
+             "ncc.train.DEFAULT_LINK_ARCH and DEFAULT_LINK_GENERATOR).",
+        rich_help_panel=_RUN)] = "direction",
+    embed_dim: Annotated[Optional[int], typer.Option(
+        "--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
+    embed_layers: Annotated[Optional[int], typer.Option(
+        "--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
+    classifier_dim: Annotated[Optional[int], typer.Option(
+        "--classifier-dim", help="Units per ψ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
+    classifier_layers: Annotated[Optional[int], typer.Option(
+        "--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
+    dropout: Annotated[Optional[float], typer.Option(
+        "--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
+    batchnorm: Annotated[bool, typer.Option(
+        "--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
+    statistics: Annotated[Optional[bool], typer.Option(
+        "--statistics/--no-statistics",
+        help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the "
+             "default is ncc.train.DEFAULT_ARCH's. (default: True)",
+        rich_help_panel=_ARCH, show_default=False)] = None,
+    copula: Annotated[Optional[bool], typer.Option(
+        "--copula/--no-copula",
+        help="φ also reads each point's mid-ranks (copula coordinates); the default is ncc.train.DEFAULT_ARCH's. "
+             "(default: True)",
+        rich_help_panel=_ARCH, show_default=False)] = None,
+    rounds: Annotated[Optional[int], typer.Option(
+        "--rounds",
+        help="Pooling rounds of the set network: 2 adds a second φ that sees each point beside its pair's first-round "
+             "mean. (default: 1)",
+        rich_help_panel=_ARCH)] = None,
+    max_points: Annotated[Optional[int], typer.Option(
+        "--max-points",
+        help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. "
+             "(default: 5000)",
+        rich_help_panel=_ARCH)] = None,
+    n_subsamples: Annotated[Optional[int], typer.Option(
+        "--n-subsamples",
+        help="Scoring default stored in the model: subsamples per large pair. (default: 8)",
+        rich_help_panel=_ARCH)] = None,
+    n_points: Annotated[Optional[str], typer.Option(
+        "--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
+    mechanism: Annotated[Optional[str], typer.Option(
+        "--mechanism", help="Mechanism family, or 'mix'.", rich_help_panel=_GEN)] = None,
+    mechanism_weights: Annotated[Optional[str], typer.Option(
+        "--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
+    cause: Annotated[Optional[str], typer.Option(
+        "--cause",
+        help="Cause distribution (gmm, uniform, student_t, lognormal) or mix.",
+        rich_help_panel=_GEN)] = None,
+    cause_weights: Annotated[Optional[str], typer.Option(
+        "--cause-weights", help="For --cause mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
+    noise: Annotated[Optional[str], typer.Option(
+        "--noise", help="Noise shape (gaussian, uniform, laplace, student_t) or mix.", rich_help_panel=_GEN)] = None,
+    noise_weights: Annotated[Optional[str], typer.Option(
+        "--noise-weights", help="For --noise mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
+    kinds: Annotated[Optional[str], typer.Option(
+        "--kinds",
+        help="Comma-separated: causal, independent, confounded (no-link pairs get target 1/2).",
+        rich_help_panel=_GEN)] = None,
+    kind_weights: Annotated[Optional[str], typer.Option(
+        "--kind-weights", help="KIND=W,KIND=W.", rich_help_panel=_GEN)] = None,
+    discretize_prob: Annotated[Optional[float], typer.Option(
+        "--discretize-prob", help="Probability per pair of an integer-valued cause.", rich_help_panel=_GEN)] = None,
+    quantize_prob: Annotated[Optional[float], typer.Option(
+        "--quantize-prob", help="Probability per variable of coarse rounding.", rich_help_panel=_GEN)] = None,
+    confounder_prob: Annotated[Optional[float], typer.Option(
+        "--confounder-prob",
+        help="Probability per causal pair of an extra hidden confounder.",
+        rich_help_panel=_GEN)] = None,
+    outlier_prob: Annotated[Optional[float], typer.Option(
+        "--outlier-prob",
+        help="Probability per pair of gross errors on a few effect values.",
+        rich_help_panel=_GEN)] = None,
+    gen: Annotated[Optional[list[str]], typer.Option(
+        "--gen", help="Any other generator option, KEY=VALUE (JSON value); repeatable.", rich_help_panel=_GEN)] = None,
 ) -> None:
     """Train an NCC model on synthetic cause-effect pairs; save it as safetensors + JSON metadata.
 
@@ -229,8 +318,8 @@ def train(
         fail(f"--data {data} gives the training pairs; generator options ({', '.join(sorted(generator_given))}) "
              "cannot be combined with it")
     arch = {k: v for k, v in dict(embed_dim=embed_dim, embed_layers=embed_layers, classifier_dim=classifier_dim,
-                                   classifier_layers=classifier_layers, dropout=dropout, rounds=rounds, max_points=max_points,
-                                   n_subsamples=n_subsamples).items() if v is not None}
+                                   classifier_layers=classifier_layers, dropout=dropout, rounds=rounds,
+                                   max_points=max_points, n_subsamples=n_subsamples).items() if v is not None}
     opts = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
                                    lr_schedule=lr_schedule, weight_decay=weight_decay,
                                    eval_every=eval_every, checkpoint_every=checkpoint_every).items() if v is not None}

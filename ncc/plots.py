@@ -223,7 +223,9 @@ def plot_scored_pairs(items: Sequence[tuple], out_dir, *, stem: str = "scores") 
         fig, axes = _grid(len(chunk))
         for ax, item in zip(axes, chunk):
             name, data, score, status, xl, yl = item
-            title = f"{name}\n{verdict(score, status, 'x' if xl.startswith('x (') else xl, 'y' if yl.startswith('y (') else yl)}"
+            x_name = "x" if xl.startswith("x (") else xl
+            y_name = "y" if yl.startswith("y (") else yl
+            title = f"{name}\n{verdict(score, status, x_name, y_name)}"
             _scatter(ax, data, title, xl, yl)
         for ax in axes[len(chunk):]:
             ax.axis("off")

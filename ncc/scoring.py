@@ -100,7 +100,8 @@ def score_clean(cleaned: Sequence[CleanPair], scorer: Scorer) -> list[ScoredPair
             if np.isfinite(value):
                 out.append(ScoredPair(c.record.pair_id, value, c.n_points, c.status))
             else:
-                out.append(ScoredPair(c.record.pair_id, None, c.n_points, f"score_not_finite (the scorer returned {value})"))
+                out.append(ScoredPair(c.record.pair_id, None, c.n_points,
+                                      f"score_not_finite (the scorer returned {value})"))
             k += 1
         elif status_code(c.status) == "constant":
             out.append(ScoredPair(c.record.pair_id, 0.5, c.n_points, c.status))

@@ -7,8 +7,8 @@
     $ ncc score table.csv --all-pairs -o pairs.csv
 
 Each output row is ``x, y, score, p_none, n_points, status``: ``score`` is P(x → y); ``p_none``
-is P(no causal link) from the link model (:func:`no_link_probability`). Rows with a missing value in either column are dropped for that
-pair only (the status says how many); non-numeric columns are listed as skipped.
+is P(no causal link) from the link model (:func:`no_link_probability`). Rows with a missing value in either column are
+dropped for that pair only (the status says how many); non-numeric columns are listed as skipped.
 
 Tables come from CSV/TSV files (numpy and the csv module only), Parquet files (with pyarrow) or
 pandas DataFrames (pandas is optional: only :func:`score_table` and DataFrame input need it).
