@@ -31,7 +31,7 @@ def _load(path: Path, fmt: Optional[str]):
         raise ValueError(str(exc)) from None
     usable = [r for r in records if r.data is not None]
     if not usable:
-        statuses = ", ".join(sorted({r.status.split(' ', 1)[0] for r in records})) or "no pairs"
+        statuses = ", ".join(sorted({r.status.code.value for r in records})) or "no pairs"
         raise ValueError(f"{path}: no pair could be read ({statuses})")
     import numpy as np
 

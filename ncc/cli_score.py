@@ -16,7 +16,7 @@ import typer
 from ncc._cli_utils import fail
 from ncc._hashing import file_sha256
 from ncc._version import __version__
-from ncc.formats import FORMATS
+from ncc.formats import FORMATS, StatusCode
 
 _FORMAT_HELP = f"Input layout: {', '.join(FORMATS)} (detected when omitted)."
 DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
@@ -98,12 +98,17 @@ def _check_plots_dir(plots: Optional[Path]) -> None:
 
 
 def _status_counts(statuses) -> dict[str, int]:
-    from ncc.formats import status_code
-
+    """Status code -> number of pairs, for the provenance file and the summary line."""
     counts: dict[str, int] = {}
     for s in statuses:
-        counts[status_code(s)] = counts.get(status_code(s), 0) + 1
+        counts[s.code.value] = counts.get(s.code.value, 0) + 1
     return counts
+
+
+def _skipped_summary(counts: dict[str, int]) -> str:
+    """"non_numeric: 2, too_few_points: 1": the codes of the pairs that got no real score."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())
+                     if k not in (StatusCode.OK.value, StatusCode.CONSTANT.value))
 
 
 def _guarded(run):
@@ -185,10 +190,10 @@ def score(
     if plots is not None:
         _score_plots(records, rows, plots)
     n_scored = sum(r.scored for r in rows)
-    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k not in ("ok", "constant"))
+    skipped = _skipped_summary(counts)
     typer.echo(f"scored {n_scored} of {len(rows)} pairs" + (f" (skipped {skipped})" if skipped else "")
                + (f" -> {output}" if output else ""), err=True)
-    if rows and fmt == "two-column" and all(r.status.startswith("multivariate") for r in rows):
+    if rows and fmt == "two-column" and all(r.status.code is StatusCode.MULTIVARIATE for r in rows):
         typer.echo(f"hint: {input} has more than two columns; to score named columns of a table use "
                    "--x NAME --y NAME or --all-pairs", err=True)
 

@@ -206,7 +206,9 @@ def plot_confident_pairs(data: Sequence[Optional[np.ndarray]], truth, score, pai
 def verdict(score: Optional[float], status: str, x_name: str = "x", y_name: str = "y") -> str:
     """Title text: "x → y (0.83)", "y → x (0.21)", "no call (0.50)", or "not scored: status"."""
     if score is None:
-        return f"not scored: {status.split(' ', 1)[0]}"
+        from ncc.formats import status_code
+
+        return f"not scored: {status_code(status)}"
     if score == 0.5:
         return "no call (0.50)"
     return f"{x_name} → {y_name} ({score:.2f})" if score > 0.5 else f"{y_name} → {x_name} ({score:.2f})"
