@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ncc._params import ParameterError, finite_float
 from ncc.statistics import N_STATISTICS, midranks, pair_statistics
 
 _MIRROR = [1, 0, 3, 2]  # (x, y, rank x, rank y) → (y, x, rank y, rank x)
@@ -76,23 +77,27 @@ class NCCConfig:
     copula: bool = False
 
     def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> ParameterError:
+            return ParameterError(name, getattr(self, name), rule, prefix="NCCConfig.")
+
         for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"NCCConfig.{name} must be a positive integer, got {value!r}")
+                raise bad(name, "must be a positive integer")
         if isinstance(self.classifier_layers, bool) or not isinstance(self.classifier_layers, int) \
                 or self.classifier_layers < 0:
-            raise ValueError(f"NCCConfig.classifier_layers must be an integer >= 0, got {self.classifier_layers!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"NCCConfig.dropout must be in [0, 1), got {self.dropout!r}")
+            raise bad("classifier_layers", "must be an integer >= 0")
+        dropout = finite_float(self.dropout)
+        if dropout is None or not 0.0 <= dropout < 1.0:
+            raise bad("dropout", "must be in [0, 1)")
         if self.max_points < 2:
-            raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
+            raise bad("max_points", "must be at least 2")
         if isinstance(self.rounds, bool) or self.rounds not in (1, 2):
-            raise ValueError(f"NCCConfig.rounds must be 1 or 2, got {self.rounds!r}")
+            raise bad("rounds", "must be 1 or 2")
         if not isinstance(self.copula, bool):
-            raise ValueError(f"NCCConfig.copula must be true or false, got {self.copula!r}")
+            raise bad("copula", "must be true or false")
         if not isinstance(self.statistics, bool):
-            raise ValueError(f"NCCConfig.statistics must be true or false, got {self.statistics!r}")
+            raise bad("statistics", "must be true or false")
 
     @property
     def classifier_inputs(self) -> int:
