@@ -57,9 +57,10 @@ def _plugin_apps() -> list[tuple[str, typer.Typer]]:
 
 def _register() -> None:
     from ncc.cli_embed import embed
+    from ncc.cli_evaluate import evaluate
     from ncc.cli_generate import generate
     from ncc.cli_plot import plot_pairs
-    from ncc.cli_score import evaluate, score
+    from ncc.cli_score import score
     from ncc.cli_train import train
 
     app.command("generate")(generate)

@@ -58,7 +58,7 @@ def generate(
     """Generate synthetic cause-effect pairs and write them to a file."""
     from synthetic.config import check_n_pairs, make_config
     from synthetic.generator import generate as run
-    from synthetic.io import check_output, export_cepc, export_tuebingen, save
+    from synthetic.io import check_output
     from synthetic.memory import check_memory
 
     try:
@@ -86,15 +86,21 @@ def generate(
     show = n_pairs >= 10_000 if progress is None else progress
     with tqdm(total=n_pairs, unit="pair", disable=not show, file=sys.stderr) as bar:
         X, y, info = run(n_pairs, config, seed, progress=bar.update)
-    try:
-        if fmt == "npz":
-            written = save(out, X, y, config=config, random_state=seed, info=info)
-        elif fmt == "cepc":
-            written = export_cepc(out, X, y, config=config, random_state=seed)[0]
-        else:
-            written = export_tuebingen(out, X, y, config=config, random_state=seed, overwrite=overwrite)
-    except (OSError, ValueError) as exc:
-        fail(f"cannot write to {out}: {getattr(exc, 'strerror', None) or exc}")
+    written = _write(out, fmt, X, y, info, config, seed, overwrite)
     counts = {label: int((y == value).sum()) for label, value in (("x->y", 1), ("y->x", 0), ("no link", -1))}
     summary = ", ".join(f"{c} {label}" for label, c in counts.items() if c)
     typer.echo(f"wrote {n_pairs} pairs ({summary}) to {written}")
+
+
+def _write(out: Path, fmt: str, X, y, info, config, seed: int, overwrite: bool) -> Path:
+    """Write the pairs in ``fmt``; returns the file or folder written (a failure is one line, exit 2)."""
+    from synthetic.io import export_cepc, export_tuebingen, save
+
+    try:
+        if fmt == "npz":
+            return save(out, X, y, config=config, random_state=seed, info=info)
+        if fmt == "cepc":
+            return export_cepc(out, X, y, config=config, random_state=seed)[0]
+        return export_tuebingen(out, X, y, config=config, random_state=seed, overwrite=overwrite)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot write to {out}: {getattr(exc, 'strerror', None) or exc}")
