@@ -23,7 +23,7 @@ import typer
 
 from ncc import cli_train_options as opt
 from ncc._cli_utils import fail, parse_weights
-from ncc.cli_train_options import TrainArgs
+from ncc.cli_train_options import DEFAULT_DEVICE, DEFAULT_HEAD, DEFAULT_OUTPUT, TrainArgs
 
 
 def _parse_gen_options(items: list[str]) -> dict:
@@ -132,7 +132,7 @@ def _plot_or_warn(path: Path, metadata: dict) -> None:
 
 def train(
     ctx: typer.Context,
-    output: opt.Output = Path("ncc-model.safetensors"),
+    output: opt.Output = DEFAULT_OUTPUT,
     data: opt.Data = None,
     steps: opt.Steps = None,
     batch_size: opt.BatchSize = None,
@@ -142,7 +142,7 @@ def train(
     weight_decay: opt.WeightDecay = None,
     seed: opt.Seed = 0,
     ensemble: opt.Ensemble = 1,
-    device: opt.Device = "auto",
+    device: opt.Device = DEFAULT_DEVICE,
     threads: opt.Threads = None,
     heldout: opt.Heldout = None,
     eval_every: opt.EvalEvery = None,
@@ -152,7 +152,7 @@ def train(
     overwrite: opt.Overwrite = False,
     keep_checkpoint: opt.KeepCheckpoint = False,
     progress: opt.Progress = True,
-    head: opt.Head = "direction",
+    head: opt.Head = DEFAULT_HEAD,
     embed_dim: opt.EmbedDim = None,
     embed_layers: opt.EmbedLayers = None,
     classifier_dim: opt.ClassifierDim = None,
