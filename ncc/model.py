@@ -320,19 +320,30 @@ class NCC(nn.Module):
         return [self]
 
 
-class NCCEnsemble(nn.Module):
-    """Several NCC networks of one architecture; the score is the mean of their scores."""
+class MemberNetworks(nn.Module):
+    """One or more NCC networks of one architecture (``members``, sharing ``config``): the base of
+    :class:`NCCEnsemble` and :class:`ncc.link.LinkModel`. Subclasses name themselves in the errors."""
+
+    _needs_one = "needs at least one network"
+    _must_share = "networks must share one NCCConfig"
 
     def __init__(self, members: Sequence[NCC]) -> None:
         super().__init__()
         members = list(members)
         if not members:
-            raise ValueError("an ensemble needs at least one member")
+            raise ValueError(self._needs_one)
         config = members[0].config
         if any(m.config != config for m in members):
-            raise ValueError("all ensemble members must share one NCCConfig")
+            raise ValueError(self._must_share)
         self.config = config
         self.members = nn.ModuleList(members)
+
+
+class NCCEnsemble(MemberNetworks):
+    """Several NCC networks of one architecture; the score is the mean of their scores."""
+
+    _needs_one = "an ensemble needs at least one member"
+    _must_share = "all ensemble members must share one NCCConfig"
 
     def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Logits of every member: (K, B, 2)."""
