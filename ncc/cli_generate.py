@@ -18,7 +18,8 @@ _SEED_MAX = 2**32 - 1  # what numpy's RandomState (via check_random_state) accep
 
 
 def generate(
-    out: Annotated[Path, typer.Option("--out", help="Output: .npz file, CEPC prefix or .csv, or Tübingen folder.")],
+    out: Annotated[Path, typer.Option(  # --out: the first spelling, still accepted
+        "--output", "-o", "--out", help="Output: .npz file, CEPC prefix or .csv, or Tübingen folder.")],
     n_pairs: Annotated[int, typer.Option("--n-pairs", help="Number of pairs.")] = 1000,
     n_points: Annotated[str, typer.Option(
         "--n-points", help="Points per pair: M, or LOW:HIGH for log-uniform sizes.")] = "1000",
@@ -47,12 +48,12 @@ def generate(
     outlier_prob: Annotated[float, typer.Option(
         "--outlier-prob", help="Probability per pair of gross errors on a few effect values.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
-    fmt: Annotated[str, typer.Option("--format", help="npz, cepc or tuebingen.")] = "npz",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="npz, cepc or tuebingen.")] = "npz",
     progress: Annotated[Optional[bool], typer.Option(
         "--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite",
-        help="Replace the pair files of an earlier run at --out (a Tübingen folder's pairNNNN.txt, pairmeta.txt and "
+        help="Replace the pair files of an earlier run at --output (a Tübingen folder's pairNNNN.txt, pairmeta.txt and "
              "ncc_synthetic.json).")] = False,
 ) -> None:
     """Generate synthetic cause-effect pairs and write them to a file."""

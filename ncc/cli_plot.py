@@ -42,7 +42,8 @@ def _load(path: Path, fmt: Optional[str]):
 def plot_pairs(
     path: Annotated[Path, typer.Argument(
         help="A .npz file written by 'ncc generate', or any pair file or folder 'ncc score' reads.")],
-    out: Annotated[Path, typer.Option("--out", help="Image file to write (e.g. grid.png).")],
+    out: Annotated[Path, typer.Option(
+        "--output", "-o", "--out", help="Image file to write (e.g. grid.png).")],
     n: Annotated[int, typer.Option("--n", help="How many pairs to draw (the first N).")] = 16,
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", help=f"Input layout: npz, {', '.join(FORMATS)} (detected when omitted).")] = None,
