@@ -174,7 +174,8 @@ def main(argv=None) -> int:
 
     if not args.data_root.is_dir():
         p.error(f"data root not found: {args.data_root}")
-    baselines = [] if args.baselines.strip().lower() == "none" else [b.strip() for b in args.baselines.split(",") if b.strip()]
+    baselines = ([] if args.baselines.strip().lower() == "none"
+                 else [b.strip() for b in args.baselines.split(",") if b.strip()])
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         p.error(f"unknown baselines {unknown}; known: {list(BASELINES)}")
@@ -210,7 +211,8 @@ def main(argv=None) -> int:
               f"min {s['min_accuracy']:.3f}, suites below 0.60: {below}")
     print(f"- wall time {time.perf_counter() - t0:.0f} s")
     if args.json:
-        report = {"ncc_version": __version__, "seed": args.seed, "n_boot": args.n_boot, "data_root": str(args.data_root),
+        report = {"ncc_version": __version__, "seed": args.seed, "n_boot": args.n_boot,
+                  "data_root": str(args.data_root),
                   "methods": names, "notes": notes, "results": results,
                   "summary": summary(simulated, names) if simulated else {}}
         args.json.parent.mkdir(parents=True, exist_ok=True)

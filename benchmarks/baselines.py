@@ -156,7 +156,8 @@ def main(argv=None) -> int:
         if simulated:
             means = {n: float(np.mean([results[s][n] for s in simulated])) for n in names}
             report["simulated_mean"] = means
-            print(f"| **mean of {len(simulated)} simulated** | " + " | ".join(f"**{means[n]:.3f}**" for n in names) + " | |")
+            cells = " | ".join(f"**{means[n]:.3f}**" for n in names)
+            print(f"| **mean of {len(simulated)} simulated** | " + cells + " | |")
         for suite in (s for s in results if s in acc.REAL):
             ci = results[suite]["_ci"]
             print(f"\n{suite} 95% CIs: " + ", ".join(f"{n} [{ci[n][0]:.3f}, {ci[n][1]:.3f}]" for n in names))

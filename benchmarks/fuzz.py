@@ -217,7 +217,8 @@ def run_case(case: Case, root: Path, time_limit: float) -> list[str]:
     before = _snapshot(root, root / "_out")
     start = time.perf_counter()
     rss_file = root / "_out" / f"{case.name}.rss"
-    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(rss_file), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(rss_file), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})
     try:
         stdout, stderr = proc.communicate(timeout=time_limit)

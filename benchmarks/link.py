@@ -132,7 +132,8 @@ def main(argv=None) -> dict:
         print("| suite | pairs | AUC | mean p_none original | mean p_none permuted | original with p_none > 0.5 |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, r in rows.items():
-            print(f"| {name} | {r['n_pairs']} | {r['auc_permuted_vs_original']:.3f} | {r['mean_p_none_original']:.3f} | "
+            print(f"| {name} | {r['n_pairs']} | {r['auc_permuted_vs_original']:.3f} | "
+                  f"{r['mean_p_none_original']:.3f} | "
                   f"{r['mean_p_none_permuted']:.3f} | {r['share_original_above_half']:.2f} |")
     if args.json:
         with open(args.json, "w") as fh:

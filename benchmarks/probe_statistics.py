@@ -3,8 +3,8 @@
     python benchmarks/probe_statistics.py /work/shared/data/pairs/tuebingen [--gen JSON] [--n-pairs 20000]
 
 Computes the statistics of ``--n-pairs`` synthetic pairs (``ncc.train.DEFAULT_GENERATOR`` updated
-with ``--gen`` by ``ncc.train.generator_options``, seed 123), fits two small classifiers on them (gradient boosting and logistic
-regression, antisymmetrised like NCC), and scores 2,000 held-out synthetic pairs (seed 999) and
+with ``--gen`` by ``ncc.train.generator_options``, seed 123), fits two small classifiers on them (gradient boosting
+and logistic regression, antisymmetrised like NCC), and scores 2,000 held-out synthetic pairs (seed 999) and
 the Tübingen pairs (column order randomised as in ``benchmarks/accuracy.py``, seed 0, weighted).
 It also prints, for each statistic alone, the accuracy of "the smaller value is the cause's".
 

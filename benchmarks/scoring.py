@@ -220,7 +220,8 @@ def main(argv=None) -> int:
         report = {"ncc_version": ncc.__version__, "torch_version": torch.__version__, "threads": args.threads,
                   "model": model_note, "n_members": n_members, "config": net.config.to_dict(),
                   "pairs": args.pairs, "points": args.points, "seed": args.seed,
-                  "ncc_pairs_per_s": ncc_rate, "ncc_seconds_all": ncc_times, "repeats": args.repeats, "cdt_pairs_per_s": cdt_rate, "cdt_pairs": args.cdt_pairs,
+                  "ncc_pairs_per_s": ncc_rate, "ncc_seconds_all": ncc_times, "repeats": args.repeats,
+                  "cdt_pairs_per_s": cdt_rate, "cdt_pairs": args.cdt_pairs,
                   "cdt_note": cdt_note, "flops_per_pair": flops, "flops_per_pair_counted": counted,
                   "matmul_flops_per_s": matmuls, "matmul_best_flops_per_s": peak, "fraction_of_matmul": achieved / peak,
                   "load_average": os.getloadavg()[0]}

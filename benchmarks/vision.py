@@ -103,7 +103,8 @@ def throughput(args) -> dict:
             ext = n / summary["seconds"]
             runs.append({
                 "n_images": summary["n_images_processed"], "n_tensors": n, "extract_seconds": summary["seconds"],
-                "extract_tensors_per_s": ext, "extract_images_per_s": summary["n_images_processed"] / summary["seconds"],
+                "extract_tensors_per_s": ext,
+                "extract_images_per_s": summary["n_images_processed"] / summary["seconds"],
                 "bare_tensors_per_s": n / bare, "bare_channels_last_tensors_per_s": n / bare_cl,
                 "ratio": ext / (n / bare), "ratio_channels_last": ext / (n / bare_cl),
             })
@@ -220,23 +221,28 @@ def main() -> None:
     if not args.skip_throughput:
         t = throughput(args)
         results["throughput"] = t
-        print(f"## Throughput ({t['arch']}, {t['source']}, {t['torch_threads']} torch threads, {t['workers']} workers)\n")
-        print("| run | extraction images/s | extraction tensors/s | bare tensors/s (NCHW) | bare tensors/s (channels-last) "
-              "| ratio vs NCHW | ratio vs channels-last |")
+        print(f"## Throughput ({t['arch']}, {t['source']}, {t['torch_threads']} torch threads, "
+              f"{t['workers']} workers)\n")
+        print("| run | extraction images/s | extraction tensors/s | bare tensors/s (NCHW) "
+              "| bare tensors/s (channels-last) | ratio vs NCHW | ratio vs channels-last |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for i, r in enumerate(t["runs"], 1):
-            print(f"| {i} | {r['extract_images_per_s']:.1f} | {r['extract_tensors_per_s']:.1f} | {r['bare_tensors_per_s']:.1f} | "
+            print(f"| {i} | {r['extract_images_per_s']:.1f} | {r['extract_tensors_per_s']:.1f} | "
+                  f"{r['bare_tensors_per_s']:.1f} | "
                   f"{r['bare_channels_last_tensors_per_s']:.1f} | {r['ratio']:.2f} | {r['ratio_channels_last']:.2f} |")
         print(f"\nmedian ratio {t['median_ratio']:.2f} vs the default bare pass, {t['median_ratio_channels_last']:.2f} "
               "vs the channels-last bare pass (target >= 0.80)\n")
     if args.memory_sizes:
         m = memory(args)
         results["memory"] = m
-        print(f"## Peak RSS (fresh process per size, {args.arch}, input {args.memory_resize}px, {args.workers} workers)\n")
-        print("| images | seconds | RSS before extraction (MB) | peak RSS main (MB) | peak PSS main + workers (MB) | features on disk (MB) |")
+        print(f"## Peak RSS (fresh process per size, {args.arch}, input {args.memory_resize}px, "
+              f"{args.workers} workers)\n")
+        print("| images | seconds | RSS before extraction (MB) | peak RSS main (MB) | peak PSS main + workers (MB) "
+              "| features on disk (MB) |")
         print("|---:|---:|---:|---:|---:|---:|")
         for r in m:
-            print(f"| {r['n_images']} | {r['seconds']:.1f} | {r['rss_before_extraction_mb']:.0f} | {r['peak_rss_main_mb']:.0f} | "
+            print(f"| {r['n_images']} | {r['seconds']:.1f} | {r['rss_before_extraction_mb']:.0f} | "
+                  f"{r['peak_rss_main_mb']:.0f} | "
                   f"{r['peak_pss_main_plus_workers_mb']:.0f} | {r['features_on_disk_mb']:.1f} |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))

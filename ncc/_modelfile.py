@@ -107,5 +107,6 @@ def layout_problem(header: dict, config, n_members: int) -> Optional[str]:
             if tuple(entry["shape"]) != shape:
                 return f"tensor {key!r} has shape {tuple(entry['shape'])}, the stored config needs {shape}"
             if (entry.get("dtype") in _FLOAT_DTYPES) != floating:
-                return f"tensor {key!r} has dtype {entry.get('dtype')!r}, expected a {'float' if floating else 'integer'} type"
+                kind = "float" if floating else "integer"
+                return f"tensor {key!r} has dtype {entry.get('dtype')!r}, expected a {kind} type"
     return None

@@ -65,16 +65,20 @@ def resolve_model(model: ModelLike = None) -> Model:
     until the file changes), a model object → itself."""
     if isinstance(model, (NCC, NCCEnsemble)):
         return model
-    if model is None:
-        model = Weights.DEFAULT.path
-    if not isinstance(model, (str, os.PathLike)):
+    if not isinstance(model, (str, os.PathLike, type(None))):
         raise TypeError(f"model must be None, a path or an NCC model, got {type(model).__name__}")
-    path = Path(model)
+    return _cached_file(Weights.DEFAULT.path if model is None else model, _load_cached, load_model)
+
+
+def _cached_file(path_like, cached, load):
+    """``cached(path, mtime, size)``, so a file is read again once it changes; a path that cannot
+    be examined goes to ``load``, which raises the ModelFileError that names the problem."""
+    path = Path(path_like)
     try:
         stat = path.stat()
     except OSError:
-        return load_model(path)  # raises the ModelFileError that names the problem
-    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        return load(path)
+    return cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=4)
@@ -89,16 +93,10 @@ def resolve_link_model(link_model=None):
 
     if isinstance(link_model, LinkModel):
         return link_model
-    if link_model is None:
-        link_model = LinkWeights.DEFAULT.path
-    if not isinstance(link_model, (str, os.PathLike)):
+    if not isinstance(link_model, (str, os.PathLike, type(None))):
         raise TypeError(f"link_model must be None, a path or a LinkModel, got {type(link_model).__name__}")
-    path = Path(link_model)
-    try:
-        stat = path.stat()
-    except OSError:
-        return load_link_model(path)  # raises the ModelFileError that names the problem
-    return _load_link_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _cached_file(LinkWeights.DEFAULT.path if link_model is None else link_model, _load_link_cached,
+                        load_link_model)
 
 
 def _as_pairs(pairs) -> list[np.ndarray]:
@@ -219,17 +217,9 @@ def _batched_scores(net, pairs, *, batch_size, max_points, n_subsamples, random_
     return (result, constant) if return_constant else result
 
 
-def link_scores(
-    pairs: Union[Sequence[np.ndarray], np.ndarray],
-    link_model=None,
-    *,
-    batch_size: int = 512,
-    max_points: Optional[int] = None,
-    n_subsamples: Optional[int] = None,
-    random_state: int = 0,
-    return_constant: bool = False,
-    n_threads: Optional[int] = None,
-):
+def link_scores(pairs: Union[Sequence[np.ndarray], np.ndarray], link_model=None, *, batch_size: int = 512,
+                max_points: Optional[int] = None, n_subsamples: Optional[int] = None, random_state: int = 0,
+                return_constant: bool = False, n_threads: Optional[int] = None):  # score_pairs' options
     """P(no causal link between the two columns), for each pair; symmetric: swapping the
     columns gives the same value. Same inputs, options and errors as :func:`score_pairs`;
     ``link_model``: None (the shipped link model), a link model file, or a loaded

@@ -56,18 +56,20 @@ def _plugin_apps() -> list[tuple[str, typer.Typer]]:
 
 
 def _register() -> None:
+    from ncc._cli_utils import OneLineErrors
     from ncc.cli_embed import embed
+    from ncc.cli_evaluate import evaluate
     from ncc.cli_generate import generate
     from ncc.cli_plot import plot_pairs
-    from ncc.cli_score import evaluate, score
+    from ncc.cli_score import score
     from ncc.cli_train import train
 
-    app.command("generate")(generate)
-    app.command("plot-pairs")(plot_pairs)
-    app.command("train")(train)
-    app.command("score")(score)
-    app.command("evaluate")(evaluate)
-    app.command("embed")(embed)
+    app.command("generate", cls=OneLineErrors)(generate)
+    app.command("plot-pairs", cls=OneLineErrors)(plot_pairs)
+    app.command("train", cls=OneLineErrors)(train)
+    app.command("score", cls=OneLineErrors)(score)
+    app.command("evaluate", cls=OneLineErrors)(evaluate)
+    app.command("embed", cls=OneLineErrors)(embed)
     for name, sub_app in _plugin_apps():
         app.add_typer(sub_app, name=name)
 

@@ -18,11 +18,15 @@ from ncc.cli_score import _FORMAT_HELP
 
 
 def embed(
-    input: Annotated[Path, typer.Argument(help="Pair file or folder (any format `ncc score` reads).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG to write; the coordinates go to the same name with .csv.")] = Path("embedding.png"),
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    input: Annotated[Path, typer.Argument(
+        help="Pair file or folder (any format `ncc score` reads).", show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="PNG to write; the coordinates go to the same name with .csv.")] = Path("embedding.png"),
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
-    targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV, for the colours (default: <name>_targets.csv beside the pairs).")] = None,
+    targets: Annotated[Optional[Path], typer.Option(
+        help="CEPC targets CSV, for the colours (default: <name>_targets.csv beside the pairs).")] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the subsample of pairs above the model's max_points.")] = 0,
 ) -> None:
@@ -30,7 +34,7 @@ def embed(
     from ncc._paths import writable_problem
     from ncc.cli_score import _atomic_text, _guarded, _read, load_model_or_exit
     from ncc.embedding import TRUTH_NAMES, pca_2d, plot_embedding, pooled_embeddings
-    from ncc.formats import status_code
+    from ncc.formats import StatusCode
     from ncc.scoring import clean_records, ncc_scorer, score_clean
 
     if output.suffix.lower() != ".png":
@@ -46,7 +50,8 @@ def embed(
     _, records = _read(input, format, with_truth=True, targets=targets)
     loaded, identity = load_model_or_exit(model)
     cleaned = clean_records(records, min_points)
-    usable = [i for i, c in enumerate(cleaned) if c.data is not None and status_code(c.status) in ("ok", "constant")]
+    scored = (StatusCode.OK, StatusCode.CONSTANT)
+    usable = [i for i, c in enumerate(cleaned) if c.data is not None and c.status.code in scored]
     if len(usable) < 2:
         fail(f"{input}: {len(usable)} pair(s) can be embedded; a 2-D projection needs at least 2")
     embeddings = _guarded(lambda: pooled_embeddings([cleaned[i].data for i in usable], loaded, random_state=seed))

@@ -31,7 +31,7 @@ def _load(path: Path, fmt: Optional[str]):
         raise ValueError(str(exc)) from None
     usable = [r for r in records if r.data is not None]
     if not usable:
-        statuses = ", ".join(sorted({r.status.split(' ', 1)[0] for r in records})) or "no pairs"
+        statuses = ", ".join(sorted({r.status.code.value for r in records})) or "no pairs"
         raise ValueError(f"{path}: no pair could be read ({statuses})")
     import numpy as np
 
@@ -40,10 +40,13 @@ def _load(path: Path, fmt: Optional[str]):
 
 
 def plot_pairs(
-    path: Annotated[Path, typer.Argument(help="A .npz file written by 'ncc generate', or any pair file or folder 'ncc score' reads.")],
-    out: Annotated[Path, typer.Option("--out", help="Image file to write (e.g. grid.png).")],
+    path: Annotated[Path, typer.Argument(
+        help="A .npz file written by 'ncc generate', or any pair file or folder 'ncc score' reads.")],
+    out: Annotated[Path, typer.Option(
+        "--output", "-o", "--out", help="Image file to write (e.g. grid.png).")],
     n: Annotated[int, typer.Option("--n", help="How many pairs to draw (the first N).")] = 16,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help=f"Input layout: npz, {', '.join(FORMATS)} (detected when omitted).")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", help=f"Input layout: npz, {', '.join(FORMATS)} (detected when omitted).")] = None,
 ) -> None:
     """Draw a grid of scatter plots of pairs, titled with the true direction (when known)."""
     from ncc.pair_grid import plot_pair_grid

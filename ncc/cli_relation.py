@@ -59,14 +59,14 @@ def evaluate_relation(records: Sequence, model, link_model, seed: int, min_point
     pair is marked "no link" (then ``ncc evaluate`` prints what it always did)."""
     import numpy as np
 
-    from ncc.formats import status_code
+    from ncc.formats import StatusCode
     from ncc.metrics import relation_metrics
     from ncc.scoring import clean_records, ncc_scorer, relation_of, score_clean
 
     if not any(r.linked is False for r in records):
         return None
     known = [r for r in records if r.linked is False or (r.linked and r.truth is not None)]
-    cleaned = [c for c in clean_records(known, min_points) if c.scorable or status_code(c.status) == "constant"]
+    cleaned = [c for c in clean_records(known, min_points) if c.scorable or c.status.code is StatusCode.CONSTANT]
     direction = score_clean(cleaned, ncc_scorer(model, random_state=seed))
     links = link_rows(cleaned, link_model, seed)
     truth, probabilities = [], []

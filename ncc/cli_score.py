@@ -16,7 +16,7 @@ import typer
 from ncc._cli_utils import fail
 from ncc._hashing import file_sha256
 from ncc._version import __version__
-from ncc.formats import FORMATS
+from ncc.formats import FORMATS, StatusCode
 
 _FORMAT_HELP = f"Input layout: {', '.join(FORMATS)} (detected when omitted)."
 DEFAULT_BASELINES = "IGCI,ANM-HSIC,RECI,CDS,QCCD"
@@ -98,12 +98,17 @@ def _check_plots_dir(plots: Optional[Path]) -> None:
 
 
 def _status_counts(statuses) -> dict[str, int]:
-    from ncc.formats import status_code
-
+    """Status code -> number of pairs, for the provenance file and the summary line."""
     counts: dict[str, int] = {}
     for s in statuses:
-        counts[status_code(s)] = counts.get(status_code(s), 0) + 1
+        counts[s.code.value] = counts.get(s.code.value, 0) + 1
     return counts
+
+
+def _skipped_summary(counts: dict[str, int]) -> str:
+    """"non_numeric: 2, too_few_points: 1": the codes of the pairs that got no real score."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())
+                     if k not in (StatusCode.OK.value, StatusCode.CONSTANT.value))
 
 
 def _guarded(run):
@@ -118,17 +123,26 @@ def _guarded(run):
 
 # ----------------------------------------------------------------------------- ncc score
 def score(
-    input: Annotated[Path, typer.Argument(help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to OUTPUT.json, e.g. scores.csv.json.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
+    input: Annotated[Path, typer.Argument(
+        help="Pair file or folder (CEPC CSV, Tübingen folder, AN/LS folder, two-column file).", show_default=False)],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o",
+        help="CSV to write (default: print to stdout). Provenance (model SHA-256, version, format, seed) goes to "
+             "OUTPUT.json, e.g. scores.csv.json.")] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="Model file (default: the shipped model).")] = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help=_FORMAT_HELP)] = None,
     min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
     seed: Annotated[int, typer.Option(help="Seeds the random subsamples of pairs above the model's max_points.")] = 0,
-    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
-    x: Annotated[Optional[str], typer.Option("--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
+    link_model: Annotated[Optional[Path], typer.Option(
+        "--link-model", help="Link model file for p_none (default: the shipped link model).")] = None,
+    x: Annotated[Optional[str], typer.Option(
+        "--x", help="Table mode: the column to score as x (with --y) in a CSV/TSV/Parquet table.")] = None,
     y: Annotated[Optional[str], typer.Option("--y", help="Table mode: the column to score as y (with --x).")] = None,
-    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
-    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
+    all_pairs: Annotated[bool, typer.Option(
+        "--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
+    plots: Annotated[Optional[Path], typer.Option(
+        "--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
@@ -176,10 +190,10 @@ def score(
     if plots is not None:
         _score_plots(records, rows, plots)
     n_scored = sum(r.scored for r in rows)
-    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k not in ("ok", "constant"))
+    skipped = _skipped_summary(counts)
     typer.echo(f"scored {n_scored} of {len(rows)} pairs" + (f" (skipped {skipped})" if skipped else "")
                + (f" -> {output}" if output else ""), err=True)
-    if rows and fmt == "two-column" and all(r.status.startswith("multivariate") for r in rows):
+    if rows and fmt == "two-column" and all(r.status.code is StatusCode.MULTIVARIATE for r in rows):
         typer.echo(f"hint: {input} has more than two columns; to score named columns of a table use "
                    "--x NAME --y NAME or --all-pairs", err=True)
 
@@ -200,177 +214,6 @@ def _score_plots(records, rows, folder: Path) -> None:
     typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
 
 
-# ----------------------------------------------------------------------------- ncc evaluate
 def _fmt(v: float) -> str:
+    """A metric for the tables of ncc evaluate and the relation lines."""
     return "n/a" if v != v else f"{v:.3f}"  # NaN (e.g. AUC with one class) -> n/a
-
-
-def format_table(comparison) -> str:
-    """Markdown table: one row per method."""
-    lines = ["| method | pairs | accuracy | weighted acc. | AUC | 95% CI (weighted acc.) |",
-             "|---|---:|---:|---:|---:|---|"]
-    for name, m in comparison.metrics.items():
-        if m is None:
-            continue
-        lines.append(f"| {name} | {m.n_pairs} | {_fmt(m.accuracy)} | {_fmt(m.weighted_accuracy)} | "
-                     f"{_fmt(m.auc)} | [{_fmt(m.ci_low)}, {_fmt(m.ci_high)}] |")
-    return "\n".join(lines)
-
-
-def _progress_scorers(methods: dict, baselines: dict) -> dict:
-    """Scorers that show a tqdm bar named after their method on stderr (baselines tick per pair;
-    NCC scores in one batched call, so its bar fills at once)."""
-    import sys
-
-    from tqdm import tqdm
-
-    def wrap(name, fn, per_pair):
-        def run(pairs):
-            with tqdm(total=len(pairs), desc=f"{name:>8}", unit="pair", file=sys.stderr, leave=True) as bar:
-                if per_pair:
-                    return fn(pairs, progress=bar.update)
-                out = fn(pairs)
-                bar.update(len(pairs))
-                return out
-        return run
-
-    out = {name: wrap(name, fn, False) for name, fn in methods.items()}
-    out.update({name: wrap(name, b.score_pairs, True) for name, b in baselines.items()})
-    return out
-
-
-def _output_format(format: Optional[str], json_output: bool, input_format: Optional[str]):
-    """(output format, input layout): --format takes json|csv|markdown; an input layout there
-    (the option's meaning before it chose the output) is still accepted, as --input-format."""
-    from ncc.evaluate_output import OUTPUT_FORMATS
-    from ncc.formats import FormatError, normalize_format
-
-    out = "json" if json_output else "markdown"
-    if format is not None:
-        key = format.strip().lower()
-        if key in ("md", "table"):
-            key = "markdown"
-        if key in OUTPUT_FORMATS:
-            out = key
-        else:
-            try:
-                layout = normalize_format(format)
-            except FormatError:
-                fail(f"unknown --format {format!r}; output formats: {', '.join(OUTPUT_FORMATS)} "
-                     f"(input layouts go to --input-format)")
-            if input_format is not None and normalize_format(input_format) != layout:
-                fail(f"--format {format} and --input-format {input_format} disagree")
-            input_format = layout
-    return out, input_format
-
-
-def evaluate(
-    input: Annotated[Path, typer.Argument(help="Pair file or folder with ground truth.", show_default=False)],
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model file (default: the shipped model).")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Output: markdown (default), json or csv. (An input layout here still works, as --input-format.)")] = None,
-    input_format: Annotated[Optional[str], typer.Option("--input-format", help=_FORMAT_HELP)] = None,
-    targets: Annotated[Optional[Path], typer.Option(help="CEPC targets CSV (default: <name>_targets.csv beside the pairs).")] = None,
-    baselines: Annotated[str, typer.Option(help="Comma-separated baselines to run beside NCC, or 'none'.")] = DEFAULT_BASELINES,
-    seed: Annotated[int, typer.Option(help="Seeds the bootstrap and every method's subsampling.")] = 0,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% interval.", min=100)] = 2000,
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table (same as --format json).")] = False,
-    min_points: Annotated[int, typer.Option(help="Pairs with fewer finite points are skipped.", min=2)] = 10,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also save the results: OUT.json (metrics + per-pair scores of every method), or OUT.csv (metrics) + OUT.pairs.csv (per-pair scores) + OUT.csv.json (provenance).")] = None,
-    flip_seed: Annotated[Optional[int], typer.Option("--flip-seed", help="Flip each pair's columns with probability 1/2 (truth flipped in step), seeded; for sets where every truth points one way.")] = None,
-    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for decision_rate.png, roc.png and confident_pairs.png.")] = None,
-    link_model: Annotated[Optional[Path], typer.Option("--link-model", help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link model).")] = None,
-) -> None:
-    """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines.
-
-    With CEPC targets of 0 (no link), also the three-way accuracy (x->y, y->x, none) and the AUC
-    of p_none for "no link" against "a link"; the two-way figures stay on the pairs with a link.
-    """
-    from ncc.baselines import BASELINES, make_baseline
-    from ncc.evaluate_output import dumps, one_way_truth, output_kind, pair_records, pairs_csv, pairs_path, table_csv
-    from ncc.scoring import compare_methods, flip_orientation, ncc_scorer
-
-    out_format, input_format = _output_format(format, json_output, input_format)
-    names = [] if baselines.strip().lower() == "none" else [b.strip() for b in baselines.split(",") if b.strip()]
-    unknown = [b for b in names if b not in BASELINES]
-    if unknown:
-        fail(f"unknown baseline(s) {', '.join(unknown)}; known: {', '.join(BASELINES)}")
-    if targets is not None and not targets.is_file():
-        fail(f"targets file not found: {targets}")
-    out_kind = None
-    if output is not None:
-        try:
-            out_kind = output_kind(output)
-        except ValueError as exc:
-            fail(str(exc))
-        _check_output(output)
-    _check_plots_dir(plots)
-    fmt, records = _read(input, input_format, with_truth=True, targets=targets)
-    if not any(r.truth is not None for r in records):
-        fail(f"{input}: no ground truth found (needs pairmeta.txt, pairs_gt.txt or a CEPC targets CSV via --targets)")
-    n_flipped = None
-    if flip_seed is not None:
-        records, n_flipped = flip_orientation(records, flip_seed)
-    loaded, identity = load_model_or_exit(model)
-    methods = _progress_scorers({"NCC": ncc_scorer(loaded, random_state=seed)},
-                                {b: make_baseline(b, random_state=seed) for b in names})
-    comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
-    if not comp.pair_ids:
-        fail(f"{input}: no pair with ground truth could be scored (statuses: {comp.skipped})")
-    relation = None
-    if any(r.linked is False for r in records):
-        from ncc.cli_relation import evaluate_relation, load_link
-
-        linker, link_identity = load_link(link_model)
-        identity = {**identity, **link_identity}
-        relation = _guarded(lambda: evaluate_relation(records, loaded, linker, seed, min_points))
-    warning = one_way_truth(comp)
-    if warning:
-        typer.echo(f"Warning: {warning}", err=True)
-    report = {
-        "command": "ncc evaluate", "ncc_version": __version__, "input": str(input), "format": fmt,
-        **identity, "seed": seed, "n_boot": n_boot, "flip_seed": flip_seed, "n_flipped": n_flipped,
-        "n_pairs": len(comp.pair_ids), "skipped": comp.skipped,
-        "warnings": [warning] if warning else [],
-        "metrics": {k: (m.as_dict() if m else None) for k, m in comp.metrics.items()},
-        **({"relation": relation} if relation is not None else {}),
-    }
-    if output is not None:
-        if out_kind == "json":
-            _atomic_text(output, dumps({**report, "pairs": pair_records(comp)}) + "\n")
-        else:
-            _atomic_text(output, table_csv(comp))
-            _atomic_text(pairs_path(output), pairs_csv(comp))
-            _atomic_text(output.with_name(output.name + ".json"), dumps(report) + "\n")
-    if plots is not None:
-        from ncc.evaluate_output import plot_comparison
-        from ncc.scoring import clean_record
-
-        data = {}
-        for rec in records:
-            cleaned = clean_record(rec, min_points)
-            if cleaned.data is not None:
-                data[rec.pair_id] = cleaned.data
-        written = _guarded(lambda: plot_comparison(comp, data, plots, seed=seed))
-        typer.echo(f"plots: {', '.join(str(p) for p in written)}", err=True)
-    if out_format == "json":
-        typer.echo(dumps(report))
-        return
-    if out_format == "csv":
-        typer.echo(table_csv(comp), nl=False)
-        return
-    typer.echo(format_table(comp))
-    weighted = bool(len(set(comp.weights.tolist())) > 1)
-    notes = [f"{len(comp.pair_ids)} pairs with ground truth scored by every method"
-             + (", weighted by pairmeta weights" if weighted else "")]
-    if n_flipped is not None:
-        notes.append(f"--flip-seed {flip_seed}: {n_flipped} of {len(records)} pairs flipped (truth flipped in step)")
-    if comp.skipped:
-        notes.append("left out: " + ", ".join(f"{k}: {v}" for k, v in sorted(comp.skipped.items())))
-    if relation is not None:
-        from ncc.cli_relation import relation_lines
-
-        notes += relation_lines(relation, len(comp.pair_ids))
-    notes.append(f"bootstrap: {n_boot} resamples, seed {seed}; model: {identity.get('path', identity['model'])}")
-    if output is not None:
-        notes.append(f"saved: {output}" + (f", {pairs_path(output)}" if out_kind == "csv" else ""))
-    typer.echo("\n".join(notes))

@@ -20,7 +20,14 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
                         format: Optional[str],
                         min_points: int, seed: int, plots: Optional[Path]) -> None:
     from ncc.cli_relation import load_link
-    from ncc.cli_score import _atomic_text, _check_output, _guarded, _status_counts, load_model_or_exit
+    from ncc.cli_score import (
+        _atomic_text,
+        _check_output,
+        _guarded,
+        _skipped_summary,
+        _status_counts,
+        load_model_or_exit,
+    )
     from ncc.scoring import ncc_scorer
     from ncc.tables import TableError, read_table, rows_to_csv, score_table_pairs, select_pairs
 
@@ -74,6 +81,6 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
     n_scored = sum(r.score is not None for r in rows)
     if table.skipped:
         typer.echo("skipped columns: " + ", ".join(f"{k} ({v})" for k, v in table.skipped.items()), err=True)
-    bad = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k not in ("ok", "constant"))
+    bad = _skipped_summary(counts)
     typer.echo(f"scored {n_scored} of {len(rows)} column pairs" + (f" (not scored: {bad})" if bad else "")
                + (f" -> {output}" if output else ""), err=True)

@@ -15,17 +15,15 @@ import json
 import os
 import shlex
 import sys
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Any, Optional
 
 import typer
 
+from ncc import cli_train_options as opt
 from ncc._cli_utils import fail, parse_weights
-
-_GEN = "Generator"
-_ARCH = "Architecture"
-_OPT = "Optimisation"
-_RUN = "Run"
+from ncc.cli_train_options import DEFAULT_DEVICE, DEFAULT_HEAD, DEFAULT_OUTPUT, TrainArgs
 
 
 def _parse_gen_options(items: list[str]) -> dict:
@@ -47,10 +45,8 @@ def _parse_gen_options(items: list[str]) -> dict:
 
 def _as_option(message: str) -> str:
     """"steps must be ..." / "NCCConfig.embed_dim must be ..." → "--steps must be ..." (CLI names)."""
-    import inspect
-
     head, sep, rest = message.removeprefix("NCCConfig.").partition(" ")
-    if sep and head in inspect.signature(train).parameters:  # not "unknown optimizer ..." -> "--unknown"
+    if sep and head in {f.name for f in fields(TrainArgs)}:  # not "unknown optimizer ..." -> "--unknown"
         return f"--{head.replace('_', '-')} {rest}"
     return message
 
@@ -82,7 +78,8 @@ def _check_paths(output: Path, metadata: Path, checkpoint: Path, data: Optional[
     from ncc._paths import first_clash, writable_problem
 
     roles = {"--output": output, "metadata (OUTPUT with .json)": metadata,
-             "--checkpoint" if checkpoint != output.with_suffix(".ckpt") else "checkpoint (OUTPUT with .ckpt)": checkpoint,
+             ("--checkpoint" if checkpoint != output.with_suffix(".ckpt")
+              else "checkpoint (OUTPUT with .ckpt)"): checkpoint,
              "--data": data}
     clash = first_clash(roles)
     if clash:
@@ -135,161 +132,194 @@ def _plot_or_warn(path: Path, metadata: dict) -> None:
 
 def train(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write (.safetensors); metadata goes to the same name with .json.", rich_help_panel=_RUN)] = Path("ncc-model.safetensors"),
-    data: Annotated[Optional[Path], typer.Option("--data", help="Train on pairs from this .npz file (written by `ncc generate`) instead of fresh synthetic pairs.", rich_help_panel=_RUN)] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps per ensemble member. (default: 3000)", rich_help_panel=_OPT)] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per step (each also seen reversed). (default: 32)", rich_help_panel=_OPT)] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate. (default: 0.001)", rich_help_panel=_OPT)] = None,
-    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="adam or rmsprop. (default: adam)", rich_help_panel=_OPT)] = None,
-    lr_schedule: Annotated[Optional[str], typer.Option("--lr-schedule", help="constant or cosine. (default: constant)", rich_help_panel=_OPT)] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay", help="L2 penalty. (default: 0)", rich_help_panel=_OPT)] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Fixes weights, batches and held-out pairs (bit-exact on CPU).", rich_help_panel=_RUN)] = 0,
-    ensemble: Annotated[int, typer.Option("--ensemble", help="Number of networks, trained one after the other with seeds derived from --seed; scores are averaged.", rich_help_panel=_RUN)] = 1,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel=_RUN)] = "auto",
-    threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch; results depend on it, so give the same value to reproduce a run. (default: the CPUs this process may use)", rich_help_panel=_RUN)] = None,
-    heldout: Annotated[Optional[int], typer.Option("--heldout", help="Held-out synthetic pairs for the progress bar and metadata. (default: 1000; with --data: 10% of the file, at most 1000)", rich_help_panel=_RUN)] = None,
-    eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="Steps between held-out evaluations. (default: 500)", rich_help_panel=_RUN)] = None,
-    checkpoint_every: Annotated[Optional[int], typer.Option("--checkpoint-every", help="Steps between checkpoints. (default: 500)", rich_help_panel=_RUN)] = None,
-    checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="Checkpoint file. (default: OUTPUT with .ckpt)", rich_help_panel=_RUN)] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint (same options as the interrupted run).", rich_help_panel=_RUN)] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start over even if the checkpoint file exists (it is replaced).", rich_help_panel=_RUN)] = False,
-    keep_checkpoint: Annotated[bool, typer.Option("--keep-checkpoint", help="Keep the checkpoint after the model is saved (it is deleted by default).", rich_help_panel=_RUN)] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.", rich_help_panel=_RUN)] = True,
-    head: Annotated[str, typer.Option("--head", help="What the model answers: direction (P(x -> y)) or link (P(no causal link); defaults then come from ncc.train.DEFAULT_LINK_ARCH and DEFAULT_LINK_GENERATOR).", rich_help_panel=_RUN)] = "direction",
-    embed_dim: Annotated[Optional[int], typer.Option("--embed-dim", help="Units per φ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
-    embed_layers: Annotated[Optional[int], typer.Option("--embed-layers", help="φ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
-    classifier_dim: Annotated[Optional[int], typer.Option("--classifier-dim", help="Units per ψ hidden layer. (default: 100)", rich_help_panel=_ARCH)] = None,
-    classifier_layers: Annotated[Optional[int], typer.Option("--classifier-layers", help="ψ hidden layers. (default: 2)", rich_help_panel=_ARCH)] = None,
-    dropout: Annotated[Optional[float], typer.Option("--dropout", help="Dropout after each hidden layer. (default: 0.25)", rich_help_panel=_ARCH)] = None,
-    batchnorm: Annotated[bool, typer.Option("--batchnorm/--no-batchnorm", help="Batch normalisation in hidden layers.", rich_help_panel=_ARCH)] = True,
-    statistics: Annotated[Optional[bool], typer.Option("--statistics/--no-statistics", help="Hybrid NCC: ψ also reads classic cause-effect statistics of both orientations (ncc.statistics); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
-    copula: Annotated[Optional[bool], typer.Option("--copula/--no-copula", help="φ also reads each point's mid-ranks (copula coordinates); the default is ncc.train.DEFAULT_ARCH's. (default: True)", rich_help_panel=_ARCH, show_default=False)] = None,
-    rounds: Annotated[Optional[int], typer.Option("--rounds", help="Pooling rounds of the set network: 2 adds a second φ that sees each point beside its pair's first-round mean. (default: 1)", rich_help_panel=_ARCH)] = None,
-    max_points: Annotated[Optional[int], typer.Option("--max-points", help="Scoring default stored in the model: larger pairs are scored on random subsamples of this size. (default: 5000)", rich_help_panel=_ARCH)] = None,
-    n_subsamples: Annotated[Optional[int], typer.Option("--n-subsamples", help="Scoring default stored in the model: subsamples per large pair. (default: 8)", rich_help_panel=_ARCH)] = None,
-    n_points: Annotated[Optional[str], typer.Option("--n-points", help="Points per pair: M, or LOW:HIGH (log-uniform sizes).", rich_help_panel=_GEN)] = None,
-    mechanism: Annotated[Optional[str], typer.Option("--mechanism", help="Mechanism family, or 'mix'.", rich_help_panel=_GEN)] = None,
-    mechanism_weights: Annotated[Optional[str], typer.Option("--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    cause: Annotated[Optional[str], typer.Option("--cause", help="Cause distribution (gmm, uniform, student_t, lognormal) or mix.", rich_help_panel=_GEN)] = None,
-    cause_weights: Annotated[Optional[str], typer.Option("--cause-weights", help="For --cause mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    noise: Annotated[Optional[str], typer.Option("--noise", help="Noise shape (gaussian, uniform, laplace, student_t) or mix.", rich_help_panel=_GEN)] = None,
-    noise_weights: Annotated[Optional[str], typer.Option("--noise-weights", help="For --noise mix: NAME=W,NAME=W.", rich_help_panel=_GEN)] = None,
-    kinds: Annotated[Optional[str], typer.Option("--kinds", help="Comma-separated: causal, independent, confounded (no-link pairs get target 1/2).", rich_help_panel=_GEN)] = None,
-    kind_weights: Annotated[Optional[str], typer.Option("--kind-weights", help="KIND=W,KIND=W.", rich_help_panel=_GEN)] = None,
-    discretize_prob: Annotated[Optional[float], typer.Option("--discretize-prob", help="Probability per pair of an integer-valued cause.", rich_help_panel=_GEN)] = None,
-    quantize_prob: Annotated[Optional[float], typer.Option("--quantize-prob", help="Probability per variable of coarse rounding.", rich_help_panel=_GEN)] = None,
-    confounder_prob: Annotated[Optional[float], typer.Option("--confounder-prob", help="Probability per causal pair of an extra hidden confounder.", rich_help_panel=_GEN)] = None,
-    outlier_prob: Annotated[Optional[float], typer.Option("--outlier-prob", help="Probability per pair of gross errors on a few effect values.", rich_help_panel=_GEN)] = None,
-    gen: Annotated[Optional[list[str]], typer.Option("--gen", help="Any other generator option, KEY=VALUE (JSON value); repeatable.", rich_help_panel=_GEN)] = None,
+    output: opt.Output = DEFAULT_OUTPUT,
+    data: opt.Data = None,
+    steps: opt.Steps = None,
+    batch_size: opt.BatchSize = None,
+    lr: opt.Lr = None,
+    optimizer: opt.Optimizer = None,
+    lr_schedule: opt.LrSchedule = None,
+    weight_decay: opt.WeightDecay = None,
+    seed: opt.Seed = 0,
+    ensemble: opt.Ensemble = 1,
+    device: opt.Device = DEFAULT_DEVICE,
+    threads: opt.Threads = None,
+    heldout: opt.Heldout = None,
+    eval_every: opt.EvalEvery = None,
+    checkpoint_every: opt.CheckpointEvery = None,
+    checkpoint: opt.Checkpoint = None,
+    resume: opt.Resume = False,
+    overwrite: opt.Overwrite = False,
+    keep_checkpoint: opt.KeepCheckpoint = False,
+    progress: opt.Progress = True,
+    head: opt.Head = DEFAULT_HEAD,
+    embed_dim: opt.EmbedDim = None,
+    embed_layers: opt.EmbedLayers = None,
+    classifier_dim: opt.ClassifierDim = None,
+    classifier_layers: opt.ClassifierLayers = None,
+    dropout: opt.Dropout = None,
+    batchnorm: opt.Batchnorm = True,
+    statistics: opt.Statistics = None,
+    copula: opt.Copula = None,
+    rounds: opt.Rounds = None,
+    max_points: opt.MaxPoints = None,
+    n_subsamples: opt.NSubsamples = None,
+    n_points: opt.NPoints = None,
+    mechanism: opt.Mechanism = None,
+    mechanism_weights: opt.MechanismWeights = None,
+    cause: opt.Cause = None,
+    cause_weights: opt.CauseWeights = None,
+    noise: opt.Noise = None,
+    noise_weights: opt.NoiseWeights = None,
+    kinds: opt.Kinds = None,
+    kind_weights: opt.KindWeights = None,
+    discretize_prob: opt.DiscretizeProb = None,
+    quantize_prob: opt.QuantizeProb = None,
+    confounder_prob: opt.ConfounderProb = None,
+    outlier_prob: opt.OutlierProb = None,
+    gen: opt.Gen = None,
 ) -> None:
     """Train an NCC model on synthetic cause-effect pairs; save it as safetensors + JSON metadata.
 
     Generator options not given keep the defaults of ncc.train.DEFAULT_GENERATOR (all of them are
     recorded in the metadata).
     """
-    import torch
+    args = TrainArgs(**ctx.params)
+    _run(args, _plan(args), ctx.params)
 
-    from ncc.model import NCCConfig
-    from ncc.serialization import metadata_path
-    from ncc.train import (
-        DEFAULT_ARCH,
-        DEFAULT_LINK_ARCH,
-        DEFAULT_LINK_GENERATOR,
-        HEADS,
-        ArrayPairs,
-        CheckpointError,
-        SyntheticPairs,
-        TrainConfig,
-        TrainingInterrupted,
-        generator_options,
-        resolve_device,
-        train_ncc,
-    )
 
-    if head not in HEADS:
-        fail(f"unknown --head {head!r}; valid: {', '.join(HEADS)}")
-    link = head == "link"
+@dataclass
+class _Plan:
+    """Everything checked before any work: a bad option never costs a training run."""
 
-    # -- validate everything before any work -----------------------------------------------------
-    generator_given = {
-        "n_points": n_points, "mechanism": mechanism, "cause": cause, "noise": noise, "kinds": kinds,
-        "discretize_prob": discretize_prob, "quantize_prob": quantize_prob, "confounder_prob": confounder_prob,
-        "outlier_prob": outlier_prob,
+    model_config: Any  # NCCConfig
+    train_config: Any  # TrainConfig
+    source: Any  # SyntheticPairs or ArrayPairs
+    device: Any  # torch.device
+    checkpoint: Path
+
+
+def _generator_given(a: TrainArgs) -> dict:
+    """The generator options given on the command line (the rest keep DEFAULT_GENERATOR's)."""
+    given = {
+        "n_points": a.n_points, "mechanism": a.mechanism, "cause": a.cause, "noise": a.noise, "kinds": a.kinds,
+        "discretize_prob": a.discretize_prob, "quantize_prob": a.quantize_prob,
+        "confounder_prob": a.confounder_prob, "outlier_prob": a.outlier_prob,
     }
     try:
-        generator_given["mechanism_weights"] = parse_weights(mechanism_weights, "--mechanism-weights")
-        generator_given["cause_weights"] = parse_weights(cause_weights, "--cause-weights")
-        generator_given["noise_weights"] = parse_weights(noise_weights, "--noise-weights")
-        generator_given["kind_weights"] = parse_weights(kind_weights, "--kind-weights")
-        generator_given = {k: v for k, v in generator_given.items() if v is not None}
-        generator_given.update(_parse_gen_options(gen or []))
+        for name in ("mechanism_weights", "cause_weights", "noise_weights", "kind_weights"):
+            given[name] = parse_weights(getattr(a, name), "--" + name.replace("_", "-"))
+        given = {k: v for k, v in given.items() if v is not None}
+        given.update(_parse_gen_options(a.gen or []))
     except ValueError as exc:
         fail(str(exc))
-    if data is not None and generator_given:
-        fail(f"--data {data} gives the training pairs; generator options ({', '.join(sorted(generator_given))}) "
+    if a.data is not None and given:
+        fail(f"--data {a.data} gives the training pairs; generator options ({', '.join(sorted(given))}) "
              "cannot be combined with it")
-    arch = {k: v for k, v in dict(embed_dim=embed_dim, embed_layers=embed_layers, classifier_dim=classifier_dim,
-                                   classifier_layers=classifier_layers, dropout=dropout, rounds=rounds, max_points=max_points,
-                                   n_subsamples=n_subsamples).items() if v is not None}
-    opts = {k: v for k, v in dict(steps=steps, batch_size=batch_size, lr=lr, optimizer=optimizer,
-                                   lr_schedule=lr_schedule, weight_decay=weight_decay,
-                                   eval_every=eval_every, checkpoint_every=checkpoint_every).items() if v is not None}
+    return given
+
+
+def _model_config(a: TrainArgs, link: bool):
+    from ncc.model import NCCConfig
+    from ncc.train import DEFAULT_ARCH, DEFAULT_LINK_ARCH
+
+    arch = {k: v for k, v in dict(embed_dim=a.embed_dim, embed_layers=a.embed_layers,
+                                   classifier_dim=a.classifier_dim, classifier_layers=a.classifier_layers,
+                                   dropout=a.dropout, rounds=a.rounds, max_points=a.max_points,
+                                   n_subsamples=a.n_subsamples, statistics=a.statistics,
+                                   copula=a.copula).items() if v is not None}
     try:
-        model_config = NCCConfig(**{**(DEFAULT_LINK_ARCH if link else DEFAULT_ARCH), "batchnorm": batchnorm, **arch,
-                                    **({} if statistics is None else {"statistics": statistics}),
-                                    **({} if copula is None else {"copula": copula})})
+        return NCCConfig(**{**(DEFAULT_LINK_ARCH if link else DEFAULT_ARCH), "batchnorm": a.batchnorm, **arch})
     except (TypeError, ValueError) as exc:
         fail(_as_option(str(exc)))
-    if threads is not None and threads < 1:
-        fail(f"--threads must be >= 1, got {threads}")
-    if heldout is not None and heldout < 0:
-        fail(f"--heldout must be >= 0, got {heldout}")
-    if not 0 <= seed <= 2**32 - 1:
-        fail(f"--seed must be in [0, {2**32 - 1}], got {seed}")
+
+
+def _check_run_options(a: TrainArgs):
+    """Threads, held-out size, seed, device and output name; returns the torch device."""
+    from ncc.train import resolve_device
+
+    if a.threads is not None and a.threads < 1:
+        fail(f"--threads must be >= 1, got {a.threads}")
+    if a.heldout is not None and a.heldout < 0:
+        fail(f"--heldout must be >= 0, got {a.heldout}")
+    if not 0 <= a.seed <= 2**32 - 1:
+        fail(f"--seed must be in [0, {2**32 - 1}], got {a.seed}")
     try:
-        torch_device = resolve_device(device)
+        device = resolve_device(a.device)
     except ValueError as exc:
         fail(str(exc))
-    if output.exists() and output.is_dir():
-        fail(f"--output {output} is a folder; give a file name such as {output / 'ncc-model.safetensors'}")
-    if output.suffix == ".json":
-        fail(f"--output {output}: the model file cannot be .json (that name is used for the metadata)")
-    checkpoint = checkpoint if checkpoint is not None else output.with_suffix(".ckpt")
-    _check_paths(output, metadata_path(output), checkpoint, data, resume, overwrite)
+    if a.output.exists() and a.output.is_dir():
+        fail(f"--output {a.output} is a folder; give a file name such as {a.output / 'ncc-model.safetensors'}")
+    if a.output.suffix == ".json":
+        fail(f"--output {a.output}: the model file cannot be .json (that name is used for the metadata)")
+    return device
 
+
+def _source_and_config(a: TrainArgs, given: dict, link: bool):
+    """The training pairs and the TrainConfig; a generator option that fails only when pairs are
+    drawn is caught here too (one batch is drawn)."""
+    from ncc.train import DEFAULT_LINK_GENERATOR, ArrayPairs, SyntheticPairs, TrainConfig, generator_options
+
+    opts = {k: v for k, v in dict(steps=a.steps, batch_size=a.batch_size, lr=a.lr, optimizer=a.optimizer,
+                                   lr_schedule=a.lr_schedule, weight_decay=a.weight_decay, eval_every=a.eval_every,
+                                   checkpoint_every=a.checkpoint_every).items() if v is not None}
     try:
-        if data is not None:
-            source = ArrayPairs.from_file(data, seed=seed, n_heldout=heldout)
+        if a.data is not None:
+            source = ArrayPairs.from_file(a.data, seed=a.seed, n_heldout=a.heldout)
             n_heldout = len(source.heldout_idx)
             if link and not ((source.y < 0).any() and (source.y >= 0).any()):
-                raise ValueError(f"--head link: --data {data} needs pairs with a link (label 1 / 0) and "
+                raise ValueError(f"--head link: --data {a.data} needs pairs with a link (label 1 / 0) and "
                                  "without one (label -1); generate it with --kinds causal,independent,confounded")
         else:
-            n_heldout = 1000 if heldout is None else heldout
-            if link and "kinds" not in generator_given:  # the link head needs the no-link kinds
-                generator_given = {**DEFAULT_LINK_GENERATOR, **generator_given}
-            source = SyntheticPairs(generator_options(generator_given), seed=seed, n_heldout=n_heldout)
+            n_heldout = 1000 if a.heldout is None else a.heldout
+            if link and "kinds" not in given:  # the link head needs the no-link kinds
+                given = {**DEFAULT_LINK_GENERATOR, **given}
+            source = SyntheticPairs(generator_options(given), seed=a.seed, n_heldout=n_heldout)
             if link and ("causal" not in source.config.kinds or len(source.config.kinds) < 2):
                 raise ValueError(f"--head link: --kinds {','.join(source.config.kinds)} must hold causal and at "
                                  "least one of independent, confounded (pairs with and without a link)")
         try:
-            train_config = TrainConfig(seed=seed, ensemble=ensemble, n_heldout=n_heldout, **opts)
+            train_config = TrainConfig(seed=a.seed, ensemble=a.ensemble, n_heldout=n_heldout, **opts)
         except ValueError as exc:
             raise ValueError(_as_option(str(exc))) from None
-        if data is None:
+        if a.data is None:
             source.batch(0, 0, 2)  # a generator option may only fail when pairs are drawn
     except (TypeError, ValueError) as exc:
         message = str(exc)
         if isinstance(exc, TypeError) and "unexpected keyword" in message:
             message = f"unknown generator option: {message.split('argument')[-1].strip()}"
         fail(message)
+    return source, train_config
 
 
-    # -- train -----------------------------------------------------------------------------------
-    torch.set_num_threads(threads if threads is not None else _default_threads())
+def _plan(a: TrainArgs) -> _Plan:
+    """Validate every option, in the order the messages have always come, before any work."""
+    from ncc.serialization import metadata_path
+    from ncc.train import HEADS
+
+    if a.head not in HEADS:
+        fail(f"unknown --head {a.head!r}; valid: {', '.join(HEADS)}")
+    link = a.head == "link"
+    given = _generator_given(a)
+    model_config = _model_config(a, link)
+    device = _check_run_options(a)
+    checkpoint = a.checkpoint if a.checkpoint is not None else a.output.with_suffix(".ckpt")
+    _check_paths(a.output, metadata_path(a.output), checkpoint, a.data, a.resume, a.overwrite)
+    source, train_config = _source_and_config(a, given, link)
+    return _Plan(model_config, train_config, source, device, checkpoint)
+
+
+def _run(a: TrainArgs, plan: _Plan, params: dict) -> None:
+    """Train, save the model and its metadata, draw OUTPUT.png, print the summary line."""
+    import torch
+
+    from ncc.serialization import metadata_path
+    from ncc.train import CheckpointError, TrainingInterrupted, train_ncc
+
+    torch.set_num_threads(a.threads if a.threads is not None else _default_threads())
     try:
-        result = train_ncc(model_config, train_config, source, checkpoint=checkpoint, resume=resume,
-                           device=torch_device, progress=progress, head=head)
+        result = train_ncc(plan.model_config, plan.train_config, plan.source, checkpoint=plan.checkpoint,
+                           resume=a.resume, device=plan.device, progress=a.progress, head=a.head)
     except CheckpointError as exc:
         fail(str(exc))
     except TrainingInterrupted as exc:
@@ -301,17 +331,22 @@ def train(
 
     metadata = result.metadata
     metadata["command"] = _command_line()
-    metadata["options"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in ctx.params.items()}
-    metadata["resumed"] = resume
-    checkpoint = result.checkpoint or checkpoint  # it moves when its own folder became unwritable
-    _save_or_rescue(result.model, output, metadata, checkpoint)
-    if not keep_checkpoint:
+    metadata["options"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()}
+    metadata["resumed"] = a.resume
+    checkpoint = result.checkpoint or plan.checkpoint  # it moves when its own folder became unwritable
+    _save_or_rescue(result.model, a.output, metadata, checkpoint)
+    if not a.keep_checkpoint:
         checkpoint.unlink(missing_ok=True)  # the model file now holds everything worth keeping
-    _plot_or_warn(output.with_suffix(".png"), metadata)
+    _plot_or_warn(a.output.with_suffix(".png"), metadata)
+    _print_summary(a, metadata, metadata_path(a.output))
+
+
+def _print_summary(a: TrainArgs, metadata: dict, meta_file: Path) -> None:
+    link = a.head == "link"
     acc = metadata["heldout"]["accuracy"]
     acc_text = f"held-out {'link ' if link else ''}accuracy {acc:.3f} on {metadata['heldout']['n_pairs']} pairs" \
         if acc is not None else "no held-out pairs"
     if link and metadata["heldout"].get("auc") is not None:
         acc_text += f", link AUC {metadata['heldout']['auc']:.3f}"
-    typer.echo(f"saved {output} and {metadata_path(output)} ({acc_text}; "
+    typer.echo(f"saved {a.output} and {meta_file} ({acc_text}; "
                f"{metadata['steps']} steps in {metadata['wall_time_s']:.0f} s)")

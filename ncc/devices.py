@@ -6,6 +6,8 @@ import re
 
 import torch
 
+from ncc._params import ParameterError
+
 DEVICE_CHOICES = "auto, cpu, cuda, cuda:N"
 _CUDA = re.compile(r"^cuda(?::(\d+))?$")
 
@@ -25,9 +27,13 @@ def resolve_device(spec: str) -> torch.device:
         return torch.device("cpu")
     match = _CUDA.match(spec)
     if match is None:
-        raise ValueError(f"unknown device {spec!r}; valid: {DEVICE_CHOICES}")
+        raise ParameterError("device", spec, f"must be one of {DEVICE_CHOICES}",
+                             message=f"unknown device {spec!r}; valid: {DEVICE_CHOICES}")
     if not torch.cuda.is_available():
-        raise ValueError(f"--device {spec}: no CUDA GPU is available (use auto or cpu)")
+        raise ParameterError("device", spec, "names a CUDA GPU, but none is available (use auto or cpu)",
+                             message=f"--device {spec}: no CUDA GPU is available (use auto or cpu)")
     if match.group(1) is not None and int(match.group(1)) >= torch.cuda.device_count():
-        raise ValueError(f"--device {spec}: only {torch.cuda.device_count()} CUDA GPU(s) are visible")
+        visible = f"only {torch.cuda.device_count()} CUDA GPU(s) are visible"
+        raise ParameterError("device", spec, f"names a GPU that does not exist ({visible})",
+                             message=f"--device {spec}: {visible}")
     return torch.device(spec)

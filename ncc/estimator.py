@@ -9,6 +9,7 @@ seen reversed); ``NCCClassifier.pretrained()`` wraps the shipped model instead.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Union
 
@@ -17,7 +18,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ncc._params import ParameterError
+
 __all__ = ["NCCClassifier"]
+
+# Config fields the estimator spells differently (every other field has the parameter's name).
+_PARAMETER_OF_FIELD = {"ensemble": "n_members", "eval_every": "steps", "checkpoint_every": "steps"}
 
 
 def _check_pairs(X) -> list[np.ndarray]:
@@ -66,7 +72,7 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
     classes_ : array([0, 1]).
     """
 
-    def __init__(self, embed_dim: int = 100, embed_layers: int = 2, classifier_dim: int = 100,
+    def __init__(self, *, embed_dim: int = 100, embed_layers: int = 2, classifier_dim: int = 100,
                  classifier_layers: int = 2, dropout: float = 0.25, batchnorm: bool = True,
                  statistics: bool = False, copula: bool = False, rounds: int = 1, n_members: int = 1,
                  steps: int = 1000, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "adam",
@@ -95,31 +101,52 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- fitting -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _named_errors(self):
+        """A bad setting becomes a ValueError naming this estimator's parameter:
+        ``NCCClassifier(steps=-1): steps must be a positive integer``."""
+        try:
+            yield
+        except ParameterError as exc:
+            name = _PARAMETER_OF_FIELD.get(exc.field, exc.field)
+            raise exc.restated(type(self).__name__, name, getattr(self, name)) from None
+
     def _model_config(self):
         from ncc.model import NCCConfig
 
-        return NCCConfig(embed_dim=self.embed_dim, embed_layers=self.embed_layers,
-                         classifier_dim=self.classifier_dim, classifier_layers=self.classifier_layers,
-                         dropout=self.dropout, batchnorm=self.batchnorm, statistics=self.statistics,
-                         copula=self.copula, rounds=self.rounds, max_points=self.max_points,
-                         n_subsamples=self.n_subsamples)
+        with self._named_errors():
+            return NCCConfig(embed_dim=self.embed_dim, embed_layers=self.embed_layers,
+                             classifier_dim=self.classifier_dim, classifier_layers=self.classifier_layers,
+                             dropout=self.dropout, batchnorm=self.batchnorm, statistics=self.statistics,
+                             copula=self.copula, rounds=self.rounds, max_points=self.max_points,
+                             n_subsamples=self.n_subsamples)
+
+    def _configs(self, seed: int):
+        """(NCCConfig, TrainConfig, torch device) from the hyper-parameters."""
+        from ncc.devices import resolve_device
+        from ncc.train import TrainConfig
+
+        model_config = self._model_config()
+        with self._named_errors():
+            train_config = TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
+                                       optimizer=self.optimizer, lr_schedule=self.lr_schedule,
+                                       weight_decay=self.weight_decay, seed=seed, ensemble=self.n_members,
+                                       n_heldout=0, eval_every=self.steps, checkpoint_every=self.steps)
+            device = resolve_device(self.device)
+        return model_config, train_config, device
 
     def fit(self, X, y) -> "NCCClassifier":
         """Train a new NCC on the pairs ``X`` with directions ``y`` (and on their reversals)."""
-        from ncc.train import ArrayPairs, TrainConfig, train_ncc
+        from ncc.train import ArrayPairs, train_ncc
 
         pairs = _check_pairs(X)
         labels = _check_labels(y, len(pairs))
         if len(pairs) == 0:
             raise ValueError("fit needs at least one pair")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        model_config = self._model_config()
-        train_config = TrainConfig(steps=self.steps, batch_size=self.batch_size, lr=self.lr,
-                                   optimizer=self.optimizer, lr_schedule=self.lr_schedule,
-                                   weight_decay=self.weight_decay, seed=seed, ensemble=self.n_members,
-                                   n_heldout=0, eval_every=self.steps, checkpoint_every=self.steps)
+        model_config, train_config, device = self._configs(seed)
         data = ArrayPairs(pairs, labels, seed=seed, source={"source": "NCCClassifier.fit", "n_pairs": len(pairs)})
-        result = train_ncc(model_config, train_config, data, device=self.device, progress=bool(self.verbose))
+        result = train_ncc(model_config, train_config, data, device=device, progress=bool(self.verbose))
         self.model_ = result.model
         self.classes_ = np.array([0, 1])
         self.training_metadata_ = result.metadata
@@ -188,6 +215,7 @@ class NCCClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.__dict__.update(state)
 
+    # scikit-learn >= 1.6 (the floor in pyproject.toml) reads tags from here; _more_tags is gone.
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False  # samples are pairs of any size, not rows

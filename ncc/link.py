@@ -23,13 +23,12 @@ never be read as a link model, nor the reverse); see :mod:`ncc.serialization`.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from ncc.model import NCC, pack, standardize
+from ncc.model import MemberNetworks, pack, standardize
 
 __all__ = ["LinkModel", "link_logits", "link_loss", "unlinked_targets"]
 
@@ -51,19 +50,11 @@ def link_loss(orientation_logits: torch.Tensor, target: torch.Tensor) -> torch.T
     return F.binary_cross_entropy_with_logits(link_logits(orientation_logits), target.to(orientation_logits.dtype))
 
 
-class LinkModel(nn.Module):
+class LinkModel(MemberNetworks):
     """P(no causal link) from one or more NCC networks; ``score`` mirrors :meth:`NCC.score`."""
 
-    def __init__(self, members: Sequence[NCC]) -> None:
-        super().__init__()
-        members = list(members)
-        if not members:
-            raise ValueError("a link model needs at least one network")
-        config = members[0].config
-        if any(m.config != config for m in members):
-            raise ValueError("all networks of a link model must share one NCCConfig")
-        self.config = config
-        self.members = nn.ModuleList(members)
+    _needs_one = "a link model needs at least one network"
+    _must_share = "all networks of a link model must share one NCCConfig"
 
     def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Symmetric link logits g of every member: (K, B), in float64."""

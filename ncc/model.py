@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from ncc._params import ParameterError, finite_float
+from ncc.blocks import DenseBlock, FastDropout, run_blocks
 from ncc.statistics import N_STATISTICS, midranks, pair_statistics
 
 _MIRROR = [1, 0, 3, 2]  # (x, y, rank x, rank y) → (y, x, rank y, rank x)
@@ -76,23 +77,27 @@ class NCCConfig:
     copula: bool = False
 
     def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> ParameterError:
+            return ParameterError(name, getattr(self, name), rule, prefix="NCCConfig.")
+
         for name in ("embed_dim", "embed_layers", "classifier_dim", "max_points", "n_subsamples"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"NCCConfig.{name} must be a positive integer, got {value!r}")
+                raise bad(name, "must be a positive integer")
         if isinstance(self.classifier_layers, bool) or not isinstance(self.classifier_layers, int) \
                 or self.classifier_layers < 0:
-            raise ValueError(f"NCCConfig.classifier_layers must be an integer >= 0, got {self.classifier_layers!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"NCCConfig.dropout must be in [0, 1), got {self.dropout!r}")
+            raise bad("classifier_layers", "must be an integer >= 0")
+        dropout = finite_float(self.dropout)
+        if dropout is None or not 0.0 <= dropout < 1.0:
+            raise bad("dropout", "must be in [0, 1)")
         if self.max_points < 2:
-            raise ValueError(f"NCCConfig.max_points must be at least 2, got {self.max_points}")
+            raise bad("max_points", "must be at least 2")
         if isinstance(self.rounds, bool) or self.rounds not in (1, 2):
-            raise ValueError(f"NCCConfig.rounds must be 1 or 2, got {self.rounds!r}")
+            raise bad("rounds", "must be 1 or 2")
         if not isinstance(self.copula, bool):
-            raise ValueError(f"NCCConfig.copula must be true or false, got {self.copula!r}")
+            raise bad("copula", "must be true or false")
         if not isinstance(self.statistics, bool):
-            raise ValueError(f"NCCConfig.statistics must be true or false, got {self.statistics!r}")
+            raise bad("statistics", "must be true or false")
 
     @property
     def classifier_inputs(self) -> int:
@@ -194,106 +199,6 @@ def scores_from_logits(logits: torch.Tensor) -> torch.Tensor:
 # The network.
 # ----------------------------------------------------------------------------------------------
 
-class FastDropout(nn.Module):
-    """Inverted dropout whose random mask costs one 64-bit draw per four activations.
-
-    On CPU, ``nn.Dropout`` draws one random number per activation, which made it the most
-    expensive part of a training step (φ's activations are per point). Here a 16-bit random
-    integer per activation is compared with ``p · 2¹⁶``, so the rate is ``p`` rounded to 1/65536
-    (exact for the paper's 0.25). The torch generator is used, so ``torch.manual_seed`` and the
-    saved RNG state fix the masks. Other devices use their own (fast) bernoulli masks.
-    """
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = float(p)
-        self.threshold = round(self.p * 65536) - 32768  # int16 values below it are dropped
-
-    @property
-    def scale(self) -> float:
-        return 1.0 / (1.0 - self.p)
-
-    def keep_mask(self, like: torch.Tensor) -> torch.Tensor:
-        """Float tensor shaped like ``like``: 1 where an activation is kept, 0 where dropped.
-
-        Float, not bool: on CPU multiplying by a float mask is several times faster than
-        ``where``/``masked_fill`` with a bool one, forward and backward.
-        """
-        if like.device.type != "cpu":
-            return (torch.rand_like(like) >= self.p).to(like.dtype)
-        n = like.numel()
-        words = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64)
-        values = words.view(torch.int16)[:n].view(like.shape).to(like.dtype)
-        # Integers: v >= threshold  <=>  v - (threshold - 1) >= 1, and clamping to [0, 1] gives 1 or 0.
-        return values.sub_(self.threshold - 1).clamp_(0.0, 1.0)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return h
-        return h * self.keep_mask(h) * self.scale
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
-
-class DenseBlock(nn.Module):
-    """One hidden layer of the paper: Linear → BatchNorm → ReLU → Dropout.
-
-    Training computes the same thing in fewer passes over the activations (they are per point, so
-    memory traffic dominates): dropout's 1/(1−p) is folded into the batch-norm affine map, and
-    zeroing commutes with ReLU. In eval mode the batch norm (running statistics) is folded into
-    the linear layer: one affine map, then ReLU in place.
-    """
-
-    #: The fused passes are a CPU optimisation; ``False`` (or any other device) runs the plain
-    #: reference path, nn.Linear → nn.BatchNorm1d → ReLU → nn.Dropout, with the same parameters.
-    fused: bool = True
-
-    def __init__(self, d_in: int, d_out: int, dropout: float, batchnorm: bool) -> None:
-        super().__init__()
-        self.linear = nn.Linear(d_in, d_out)
-        self.norm = nn.BatchNorm1d(d_out) if batchnorm else None
-        self.dropout = FastDropout(dropout) if dropout > 0 else None
-        self.plain_dropout = nn.Dropout(dropout) if dropout > 0 else None  # no state: files are unchanged
-
-    def uses_fused(self, h: torch.Tensor) -> bool:
-        return self.fused and h.device.type == "cpu"
-
-    def reference_forward(self, h: torch.Tensor) -> torch.Tensor:
-        h = self.linear(h)
-        if self.norm is not None:
-            h = self.norm(h)
-        h = F.relu(h)
-        return self.plain_dropout(h) if self.plain_dropout is not None else h
-
-    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weight and bias of Linear followed by eval-mode BatchNorm, as one affine map."""
-        weight, bias = self.linear.weight, self.linear.bias
-        if self.norm is None:
-            return weight, bias
-        scale = self.norm.weight / torch.sqrt(self.norm.running_var + self.norm.eps)
-        return weight * scale[:, None], (bias - self.norm.running_mean) * scale + self.norm.bias
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if not self.uses_fused(h):
-            return self.reference_forward(h)
-        if not self.training:
-            weight, bias = self.folded()
-            return F.linear(h, weight, bias).relu_()
-        h = self.linear(h)
-        scale = self.dropout.scale if self.dropout is not None else 1.0
-        if self.norm is not None:
-            norm = self.norm  # its batch statistics, with the dropout scale in the affine part
-            norm.num_batches_tracked.add_(1)
-            h = F.batch_norm(h, norm.running_mean, norm.running_var, norm.weight * scale, norm.bias * scale,
-                             training=True, momentum=norm.momentum, eps=norm.eps)
-        elif scale != 1.0:
-            h = h * scale
-        if self.dropout is not None:
-            h = h.mul_(self.dropout.keep_mask(h))  # in place: batch norm does not need its output
-        return h.relu_()
-
-
 class NCC(nn.Module):
     """One NCC network. ``forward(points, mask)`` returns the logits [f(x, y), f(y, x)] per pair."""
 
@@ -359,12 +264,12 @@ class NCC(nn.Module):
         mirror = points[:, _MIRROR] if points.shape[1] == 4 else points.flip(-1)  # (y, x[, rank y, rank x])
         h = torch.stack((points, mirror), dim=1).reshape(-1, points.shape[1])
         first, second = folded if folded is not None else (None, None)
-        h = _run(self.phi, h, first)
+        h = run_blocks(self.phi, h, first)
         pooled = segment_mean(h.view(points.shape[0], -1), lengths)  # (B, 2C)
         if self.phi2 is not None:
             # Each row gets its own orientation's mean: (T, 2C) viewed as (2T, C) keeps the alternation.
             context = _expand(pooled, lengths).reshape(h.shape)
-            h = _run(self.phi2, torch.cat([h, context], 1), second)
+            h = run_blocks(self.phi2, torch.cat([h, context], 1), second)
             pooled = segment_mean(h.view(points.shape[0], -1), lengths)
         return pooled.view(lengths.numel(), 2, -1)
 
@@ -415,19 +320,30 @@ class NCC(nn.Module):
         return [self]
 
 
-class NCCEnsemble(nn.Module):
-    """Several NCC networks of one architecture; the score is the mean of their scores."""
+class MemberNetworks(nn.Module):
+    """One or more NCC networks of one architecture (``members``, sharing ``config``): the base of
+    :class:`NCCEnsemble` and :class:`ncc.link.LinkModel`. Subclasses name themselves in the errors."""
+
+    _needs_one = "needs at least one network"
+    _must_share = "networks must share one NCCConfig"
 
     def __init__(self, members: Sequence[NCC]) -> None:
         super().__init__()
         members = list(members)
         if not members:
-            raise ValueError("an ensemble needs at least one member")
+            raise ValueError(self._needs_one)
         config = members[0].config
         if any(m.config != config for m in members):
-            raise ValueError("all ensemble members must share one NCCConfig")
+            raise ValueError(self._must_share)
         self.config = config
         self.members = nn.ModuleList(members)
+
+
+class NCCEnsemble(MemberNetworks):
+    """Several NCC networks of one architecture; the score is the mean of their scores."""
+
+    _needs_one = "an ensemble needs at least one member"
+    _must_share = "all ensemble members must share one NCCConfig"
 
     def forward(self, points: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Logits of every member: (K, B, 2)."""
@@ -444,15 +360,6 @@ class NCCEnsemble(nn.Module):
         packed, lengths = pack(points, mask)
         standardised, constant = standardize(packed, lengths, self.members[0].head.weight.dtype)
         return _constant_half(self.packed_scores(standardised, lengths), constant), constant
-
-
-def _run(blocks: nn.Sequential, h: torch.Tensor, folded=None) -> torch.Tensor:
-    """φ blocks in training mode, or their folded eval form: one affine map and ReLU in place."""
-    if folded is None:
-        return blocks(h)
-    for weight, bias in folded:
-        h = F.linear(h, weight, bias).relu_()
-    return h
 
 
 def _constant_half(scores: torch.Tensor, constant: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,8 @@ def plot_history(history: Sequence[dict], path: Union[str, os.PathLike], title: 
             ax_loss.plot(*zip(*held), ls="--", color=line.get_color(), label=f"{label + ' ' if label else ''}held-out")
         acc = [(h["step"], h["heldout_accuracy"]) for h in rows if h.get("heldout_accuracy") is not None]
         if acc:
-            ax_acc.plot(*zip(*acc), marker="o", ms=3, color=line.get_color(), label=f"{label + ' ' if label else ''}accuracy")
+            ax_acc.plot(*zip(*acc), marker="o", ms=3, color=line.get_color(),
+                        label=f"{label + ' ' if label else ''}accuracy")
         auc = [(h["step"], h["heldout_auc"]) for h in rows if h.get("heldout_auc") is not None]
         if auc:
             ax_acc.plot(*zip(*auc), ls="--", marker="s", ms=3, color=line.get_color(),

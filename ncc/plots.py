@@ -206,7 +206,9 @@ def plot_confident_pairs(data: Sequence[Optional[np.ndarray]], truth, score, pai
 def verdict(score: Optional[float], status: str, x_name: str = "x", y_name: str = "y") -> str:
     """Title text: "x → y (0.83)", "y → x (0.21)", "no call (0.50)", or "not scored: status"."""
     if score is None:
-        return f"not scored: {status.split(' ', 1)[0]}"
+        from ncc.formats import status_code
+
+        return f"not scored: {status_code(status)}"
     if score == 0.5:
         return "no call (0.50)"
     return f"{x_name} → {y_name} ({score:.2f})" if score > 0.5 else f"{y_name} → {x_name} ({score:.2f})"
@@ -223,7 +225,9 @@ def plot_scored_pairs(items: Sequence[tuple], out_dir, *, stem: str = "scores") 
         fig, axes = _grid(len(chunk))
         for ax, item in zip(axes, chunk):
             name, data, score, status, xl, yl = item
-            title = f"{name}\n{verdict(score, status, 'x' if xl.startswith('x (') else xl, 'y' if yl.startswith('y (') else yl)}"
+            x_name = "x" if xl.startswith("x (") else xl
+            y_name = "y" if yl.startswith("y (") else yl
+            title = f"{name}\n{verdict(score, status, x_name, y_name)}"
             _scatter(ax, data, title, xl, yl)
         for ax in axes[len(chunk):]:
             ax.axis("off")

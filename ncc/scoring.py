@@ -3,7 +3,7 @@
 One bad pair never stops a batch: each record leaves with a status, and only the pairs that
 can be scored reach the (expensive) scorer, in a single call.
 
-Statuses (first word is the code):
+Statuses (:class:`~ncc.formats.PairStatus`: a :class:`~ncc.formats.StatusCode` plus a detail):
 
 * ``ok`` / ``ok (dropped k non-finite rows)`` -- scored;
 * ``constant`` -- a variable takes one value: no direction, score 0.5;
@@ -20,11 +20,35 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ncc.formats import PairRecord, status_code
+from ncc.formats import PairRecord, PairStatus, StatusCode
 
 MIN_POINTS = 10  # below this no method can tell a direction; the issue fixes the minimum at 10
 
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def direction_of(score: float | None) -> str:
+    """``->`` when the first column causes the second, ``<-`` for the reverse, empty for no call."""
+    if score is None or score == 0.5:
+        return ""
+    return "->" if score > 0.5 else "<-"
+
+
+def cleaning_status(n: int, min_points: int, constant: Sequence[str], note: str) -> PairStatus:
+    """The status of a pair left with ``n`` finite rows; ``constant`` names its one-valued
+    variables, ``note`` says what was dropped. Shared by pair files and table columns."""
+    if n < min_points:
+        return PairStatus(StatusCode.TOO_FEW_POINTS, f"{n} < {min_points}" + (f", after {note}" if note else ""))
+    if constant:
+        return PairStatus(StatusCode.CONSTANT, " and ".join(constant) + (f"; {note}" if note else ""))
+    return PairStatus(StatusCode.OK, note)
+
+
+def checked_score(value: float, status: PairStatus) -> tuple[float | None, PairStatus]:
+    """A scorer's value for an ``ok`` pair, or no value and ``score_not_finite`` (never ``ok``)."""
+    if np.isfinite(value):
+        return value, status
+    return None, PairStatus(StatusCode.SCORE_NOT_FINITE, f"the scorer returned {value}")
 
 
 @dataclass
@@ -34,14 +58,11 @@ class ScoredPair:
     pair_id: str
     score: float | None
     n_points: int | None
-    status: str
+    status: PairStatus
 
     @property
     def direction(self) -> str:
-        """``->`` when the first column causes the second, ``<-`` for the reverse, empty for no call."""
-        if self.score is None or self.score == 0.5:
-            return ""
-        return "->" if self.score > 0.5 else "<-"
+        return direction_of(self.score)
 
     @property
     def scored(self) -> bool:
@@ -54,33 +75,27 @@ class CleanPair:
 
     record: PairRecord
     data: np.ndarray | None
-    status: str
+    status: PairStatus
     n_points: int | None
 
     @property
     def scorable(self) -> bool:
         """Needs a scorer call (constant pairs are decided without one)."""
-        return self.data is not None and status_code(self.status) == "ok"
+        return self.data is not None and self.status.code is StatusCode.OK
 
 
 def clean_record(rec: PairRecord, min_points: int = MIN_POINTS) -> CleanPair:
     """Drop non-finite rows and give the record its scoring status."""
-    if rec.data is None or status_code(rec.status) != "ok":
+    if rec.data is None or rec.status.code is not StatusCode.OK:
         return CleanPair(rec, None, rec.status, rec.n_points)
     data = np.asarray(rec.data, dtype=float)
     finite = np.isfinite(data).all(axis=1)
     dropped = int((~finite).sum())
     data = data[finite]
-    n = len(data)
     note = f"dropped {dropped} non-finite row{'s' if dropped != 1 else ''}" if dropped else ""
-    if n < min_points:
-        detail = f"{n} < {min_points}" + (f", after {note}" if note else "")
-        return CleanPair(rec, None, f"too_few_points ({detail})", n)
-    constant = [i + 1 for i in range(2) if data[:, i].max() == data[:, i].min()]
-    if constant:
-        cols = " and ".join(f"column {c}" for c in constant)
-        return CleanPair(rec, data, f"constant ({cols}{'; ' + note if note else ''})", n)
-    return CleanPair(rec, data, f"ok ({note})" if note else "ok", n)
+    constant = [f"column {i + 1}" for i in range(2) if len(data) and data[:, i].max() == data[:, i].min()]
+    status = cleaning_status(len(data), min_points, constant, note)
+    return CleanPair(rec, None if status.code is StatusCode.TOO_FEW_POINTS else data, status, len(data))
 
 
 def clean_records(records: Sequence[PairRecord], min_points: int = MIN_POINTS) -> list[CleanPair]:
@@ -96,13 +111,10 @@ def score_clean(cleaned: Sequence[CleanPair], scorer: Scorer) -> list[ScoredPair
     out, k = [], 0
     for c in cleaned:
         if c.scorable:
-            value = float(scores[k])
-            if np.isfinite(value):
-                out.append(ScoredPair(c.record.pair_id, value, c.n_points, c.status))
-            else:
-                out.append(ScoredPair(c.record.pair_id, None, c.n_points, f"score_not_finite (the scorer returned {value})"))
+            value, status = checked_score(float(scores[k]), c.status)
+            out.append(ScoredPair(c.record.pair_id, value, c.n_points, status))
             k += 1
-        elif status_code(c.status) == "constant":
+        elif c.status.code is StatusCode.CONSTANT:
             out.append(ScoredPair(c.record.pair_id, 0.5, c.n_points, c.status))
         else:
             out.append(ScoredPair(c.record.pair_id, None, c.n_points, c.status))
@@ -169,11 +181,11 @@ def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *
     skipped: dict[str, int] = {}
     kept = []
     for c in cleaned:
-        code = status_code(c.status)
+        code = c.status.code.value
         if c.record.truth is None:
             key = "no_link" if c.record.linked is False else "no_truth"  # no link: no direction to score
             skipped[key] = skipped.get(key, 0) + 1
-        elif c.scorable or code == "constant":
+        elif c.scorable or c.status.code is StatusCode.CONSTANT:
             kept.append(c)
         else:
             skipped[code] = skipped.get(code, 0) + 1

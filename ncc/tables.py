@@ -7,8 +7,8 @@
     $ ncc score table.csv --all-pairs -o pairs.csv
 
 Each output row is ``x, y, score, p_none, n_points, status``: ``score`` is P(x → y); ``p_none``
-is P(no causal link) from the link model (:func:`no_link_probability`). Rows with a missing value in either column are dropped for that
-pair only (the status says how many); non-numeric columns are listed as skipped.
+is P(no causal link) from the link model (:func:`no_link_probability`). Rows with a missing value in either column are
+dropped for that pair only (the status says how many); non-numeric columns are listed as skipped.
 
 Tables come from CSV/TSV files (numpy and the csv module only), Parquet files (with pyarrow) or
 pandas DataFrames (pandas is optional: only :func:`score_table` and DataFrame input need it).
@@ -24,7 +24,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ncc.formats import MAX_LINE_CHARS, _to_float, status_code
+from ncc.formats import MAX_LINE_CHARS, PairStatus, StatusCode, _to_float
+from ncc.scoring import checked_score, cleaning_status, direction_of
 
 #: Pairs per scoring call in all-pairs mode: each call is batched, and the progress bar moves once a call.
 CHUNK_PAIRS = 64
@@ -60,13 +61,11 @@ class TableRow:
     score: Optional[float]
     p_none: Optional[float]
     n_points: Optional[int]
-    status: str
+    status: PairStatus
 
     @property
     def direction(self) -> str:
-        if self.score is None or self.score == 0.5:
-            return ""
-        return "->" if self.score > 0.5 else "<-"
+        return direction_of(self.score)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -245,19 +244,15 @@ def no_link_probability(link_model, pairs: Sequence[np.ndarray], random_state: i
     return link_scores(list(pairs), link_model, random_state=random_state)
 
 
-def _clean_pair(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[Optional[np.ndarray], str, int]:
+def _clean_pair(a: np.ndarray, b: np.ndarray, min_points: int) -> tuple[Optional[np.ndarray], PairStatus, int]:
     """(data or None, status, n_points) after dropping the rows where either value is missing."""
     keep = np.isfinite(a) & np.isfinite(b)
     dropped = int((~keep).sum())
     data = np.column_stack([a[keep], b[keep]])
-    n = len(data)
     note = f"dropped {dropped} row{'s' if dropped != 1 else ''} with missing values" if dropped else ""
-    if n < min_points:
-        return None, f"too_few_points ({n} < {min_points}" + (f", after {note})" if note else ")"), n
-    constant = [c for c, v in zip("xy", (data[:, 0], data[:, 1])) if v.max() == v.min()]
-    if constant:
-        return data, f"constant ({' and '.join(constant)}{'; ' + note if note else ''})", n
-    return data, f"ok ({note})" if note else "ok", n
+    constant = [c for c, v in zip("xy", (data[:, 0], data[:, 1])) if len(v) and v.max() == v.min()]
+    status = cleaning_status(len(data), min_points, constant, note)
+    return (None if status.code is StatusCode.TOO_FEW_POINTS else data), status, len(data)
 
 
 def score_table_pairs(table: Table, pairs: Sequence[tuple[str, str]], scorer: Callable, *, link_model=None,
@@ -270,21 +265,17 @@ def score_table_pairs(table: Table, pairs: Sequence[tuple[str, str]], scorer: Ca
     for start in range(0, len(pairs), CHUNK_PAIRS):
         chunk = pairs[start:start + CHUNK_PAIRS]
         cleaned = [(a, b, *_clean_pair(table.columns[a], table.columns[b], min_points)) for a, b in chunk]
-        todo = [data for _, _, data, status, _ in cleaned if status_code(status) == "ok"]
+        todo = [data for _, _, data, status, _ in cleaned if status.code is StatusCode.OK]
         scores = np.asarray(scorer(todo), dtype=float) if todo else np.empty(0)
         p_none = no_link_probability(link_model, todo, random_state) if todo and with_link else None
         k = 0
         for a, b, data, status, n in cleaned:
-            code = status_code(status)
-            if code == "ok":
-                value = float(scores[k])
-                link = None if p_none is None else float(p_none[k])
+            if status.code is StatusCode.OK:
+                value, status = checked_score(float(scores[k]), status)
+                link = None if p_none is None or value is None else float(p_none[k])
                 k += 1
-                if np.isfinite(value):
-                    rows.append(TableRow(a, b, value, link, n, status))
-                else:
-                    rows.append(TableRow(a, b, None, None, n, f"score_not_finite (the scorer returned {value})"))
-            elif code == "constant":
+                rows.append(TableRow(a, b, value, link, n, status))
+            elif status.code is StatusCode.CONSTANT:
                 rows.append(TableRow(a, b, 0.5, None, n, status))
             else:
                 rows.append(TableRow(a, b, None, None, n, status))

@@ -175,7 +175,8 @@ class _Trainer:
             rescued = fallback_path(self.checkpoint)
             _write_checkpoint(rescued, state)
             tqdm.write(f"Warning: cannot write checkpoint {self.checkpoint} ({exc.strerror or exc}); "
-                       f"writing checkpoints to {rescued} instead (resume with --checkpoint {rescued})", file=sys.stderr)
+                       f"writing checkpoints to {rescued} instead (resume with --checkpoint {rescued})",
+                       file=sys.stderr)
             self.checkpoint = rescued
 
     def restore(self) -> dict:

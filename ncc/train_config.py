@@ -2,11 +2,12 @@
 and :class:`TrainConfig`. See :mod:`ncc.train`."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Optional
 
 import numpy as np
+
+from ncc._params import ParameterError, finite_float
 
 #: Generator options of the default ``ncc train`` run (any ``synthetic.make_config`` option).
 #: The paper's spline-only recipe does not generalise (it scores below chance on sigmoid and nn
@@ -98,19 +99,23 @@ class TrainConfig:
         for name in ("steps", "batch_size", "ensemble", "eval_every", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise ParameterError(name, value, "must be a positive integer")
         if isinstance(self.n_heldout, bool) or not isinstance(self.n_heldout, int) or self.n_heldout < 0:
-            raise ValueError(f"n_heldout must be an integer >= 0, got {self.n_heldout!r}")
+            raise ParameterError("n_heldout", self.n_heldout, "must be an integer >= 0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
+            raise ParameterError("seed", self.seed, "must be an integer >= 0")
+        lr = finite_float(self.lr)
+        if lr is None or lr <= 0:
+            raise ParameterError("lr", self.lr, "must be a positive number")
+        weight_decay = finite_float(self.weight_decay)
+        if weight_decay is None or weight_decay < 0:
+            raise ParameterError("weight_decay", self.weight_decay, "must be >= 0")
         if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: adam, rmsprop")
+            raise ParameterError("optimizer", self.optimizer, "must be adam or rmsprop",
+                                 message=f"unknown optimizer {self.optimizer!r}; valid: adam, rmsprop")
         if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; valid: constant, cosine")
+            raise ParameterError("lr_schedule", self.lr_schedule, "must be constant or cosine",
+                                 message=f"unknown lr_schedule {self.lr_schedule!r}; valid: constant, cosine")
 
     def to_dict(self) -> dict:
         return asdict(self)

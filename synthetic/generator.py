@@ -127,7 +127,8 @@ def draw_plan(n_pairs: int, config: PairConfig, rng: np.random.Generator) -> Pla
     if config.noise_weights is None:  # equal shapes: the original draw, so old seeds give old pairs
         noise_mix = rng.integers(0, len(NOISES), size=n_pairs).astype(np.int8)
     else:
-        noise_mix = rng.choice(len(NOISES), size=n_pairs, p=probabilities(config.noise_weights, len(NOISES))).astype(np.int8)
+        noise_p = probabilities(config.noise_weights, len(NOISES))
+        noise_mix = rng.choice(len(NOISES), size=n_pairs, p=noise_p).astype(np.int8)
     if config.noise is None:  # the paper's spline keeps Gaussian noise
         noise = np.where(family == _SPLINE, _GAUSSIAN, noise_mix).astype(np.int8)
     elif config.noise == MIX:

@@ -1,4 +1,5 @@
-"""The `ncc` CLI through typer's CliRunner: generate, plot-pairs, and the whole generate -> train -> score -> evaluate path."""
+"""The `ncc` CLI through typer's CliRunner: generate, plot-pairs, and the whole
+generate -> train -> score -> evaluate path."""
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -211,7 +212,8 @@ def test_generated_and_scored_files_follow_the_umask(tmp_path):
     ncc.save(NCC(NCCConfig(embed_dim=8, classifier_dim=8)).eval(), model)
     old = os.umask(0o027)
     try:
-        assert _run("generate", "--n-pairs", 4, "--n-points", 20, "--format", "cepc", "--out", tmp_path / "c").exit_code == 0
+        result = _run("generate", "--n-pairs", 4, "--n-points", 20, "--format", "cepc", "--out", tmp_path / "c")
+        assert result.exit_code == 0
         assert _run("generate", "--n-pairs", 4, "--n-points", 20, "--out", tmp_path / "p.npz").exit_code == 0
         result = _run("score", tmp_path / "c_pairs.csv", "-m", model, "-o", tmp_path / "s.csv")
         assert result.exit_code == 0, result.output

@@ -25,13 +25,15 @@ Modules: ``records`` (PairRecord, FormatError), ``sniff`` (table parsing and sep
 from ncc.formats.anls import read_anls, write_anls
 from ncc.formats.cepc import MAX_ID_CHARS, MAX_LINE_CHARS, find_cepc_targets, read_cepc, read_cepc_targets, write_cepc
 from ncc.formats.detect import FORMATS, detect_format, normalize_format, read_pairs
-from ncc.formats.records import FormatError, PairRecord, status_code
+from ncc.formats.records import FormatError, PairRecord
 from ncc.formats.sniff import _MISSING, _to_float
+from ncc.formats.status import PairStatus, StatusCode, status_code
 from ncc.formats.tuebingen import MAX_WEIGHT, read_tuebingen, write_tuebingen
 from ncc.formats.two_column import read_two_column, write_two_column
 
 __all__ = [
-    "FORMATS", "FormatError", "PairRecord", "status_code", "normalize_format", "detect_format", "read_pairs",
+    "FORMATS", "FormatError", "PairRecord", "PairStatus", "StatusCode", "status_code", "normalize_format",
+    "detect_format", "read_pairs",
     "read_cepc", "read_cepc_targets", "write_cepc", "find_cepc_targets", "read_tuebingen", "write_tuebingen",
     "read_anls", "write_anls", "read_two_column", "write_two_column", "MAX_LINE_CHARS", "MAX_ID_CHARS",
     "MAX_WEIGHT", "_MISSING", "_to_float",

@@ -12,6 +12,7 @@ import numpy as np
 
 from ncc.formats.records import FormatError, PairRecord
 from ncc.formats.sniff import _is_numeric, _to_float
+from ncc.formats.status import PairStatus, StatusCode
 from synthetic.pair_files import write_cepc
 
 __all__ = ["read_cepc", "read_cepc_targets", "write_cepc", "find_cepc_targets", "MAX_LINE_CHARS", "MAX_ID_CHARS"]
@@ -124,7 +125,8 @@ def read_cepc(pairs_csv: str | os.PathLike, targets_csv: str | os.PathLike | Non
     for rec in records:
         if rec.pair_id in duplicated:  # which row would a target belong to? neither is scored
             rec.data = None
-            rec.status = f"duplicate_id (SampleID {rec.pair_id!r} is on several lines, first {first_line[rec.pair_id]})"
+            rec.status = PairStatus(StatusCode.DUPLICATE_ID,
+                                    f"SampleID {rec.pair_id!r} is on several lines, first {first_line[rec.pair_id]}")
     if targets_csv is not None:
         targets = read_cepc_targets(targets_csv)
         for rec in records:
@@ -137,21 +139,22 @@ def read_cepc(pairs_csv: str | os.PathLike, targets_csv: str | os.PathLike | Non
 def _cepc_record(path: Path, pair_id: str, row: list[str], line_no: int, cols: tuple[int, int],
                  ended: bool) -> PairRecord:
     i_a, i_b = cols
+
+    def unusable(code: StatusCode, detail: str) -> PairRecord:
+        return PairRecord(pair_id, None, status=PairStatus(code, detail), source=str(path))
+
     if not ended:  # tools end every row with a newline; a last row without one was cut off
-        return PairRecord(pair_id, None, status=f"truncated (line {line_no}: no newline at the end of the file)",
-                          source=str(path))
+        return unusable(StatusCode.TRUNCATED, f"line {line_no}: no newline at the end of the file")
     if len(row) <= max(i_a, i_b):
-        return PairRecord(pair_id, None, status=f"unequal_lengths (line {line_no}: missing fields)",
-                          source=str(path))
+        return unusable(StatusCode.UNEQUAL_LENGTHS, f"line {line_no}: missing fields")
     try:
         a, b = _parse_cepc_values(row[i_a]), _parse_cepc_values(row[i_b])
     except ValueError:
-        return PairRecord(pair_id, None, status=f"non_numeric (line {line_no})", source=str(path))
+        return unusable(StatusCode.NON_NUMERIC, f"line {line_no}")
     if a.size == 0 and b.size == 0:
-        return PairRecord(pair_id, None, status="empty_file (no values)", source=str(path))
+        return unusable(StatusCode.EMPTY_FILE, "no values")
     if a.size != b.size:
-        return PairRecord(pair_id, None, status=f"unequal_lengths (A has {a.size}, B has {b.size})",
-                          source=str(path))
+        return unusable(StatusCode.UNEQUAL_LENGTHS, f"A has {a.size}, B has {b.size}")
     return PairRecord(pair_id, np.column_stack([a, b]), source=str(path))
 
 

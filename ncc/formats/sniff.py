@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ncc.formats.records import FormatError, PairRecord
+from ncc.formats.status import OK, PairStatus, StatusCode
 
 # Tokens that mean "missing" in files written by R, pandas or spreadsheets: read as NaN so
 # the row is dropped (and reported) by cleaning rather than failing the whole pair.
@@ -80,14 +81,14 @@ def _parse_table(text: str, delimiter: str | None, *, allow_header: bool = True,
     """Rows of numbers -> float array; raises _BadTable with a status naming the problem."""
     rows = _split_rows(text, delimiter)
     if not rows:
-        raise _BadTable("empty_file")
+        raise _BadTable(PairStatus(StatusCode.EMPTY_FILE))
     header = None
     first = rows[0][1]
     if allow_header and not all(_is_numeric(f.replace(",", ".") if decimal_comma else f) for f in first):
         header = [f.strip().strip('"') for f in first]
         rows = rows[1:]
         if not rows:
-            raise _BadTable("empty_file (header only)")
+            raise _BadTable(PairStatus(StatusCode.EMPTY_FILE, "header only"))
     width = len(header) if header is not None else len(rows[0][1])
     # R and pandas write an unnamed index column whose header is one field shorter.
     if header is not None and len(rows[0][1]) == width + 1:
@@ -95,7 +96,8 @@ def _parse_table(text: str, delimiter: str | None, *, allow_header: bool = True,
         width += 1
     for line_no, fields in rows:
         if len(fields) != width:
-            raise _BadTable(f"unequal_lengths (line {line_no} has {len(fields)} fields, expected {width})")
+            raise _BadTable(PairStatus(StatusCode.UNEQUAL_LENGTHS,
+                                       f"line {line_no} has {len(fields)} fields, expected {width}"))
     flat = [f for _, fields in rows for f in fields]
     if decimal_comma:
         flat = [f.replace(",", ".") for f in flat]
@@ -105,7 +107,7 @@ def _parse_table(text: str, delimiter: str | None, *, allow_header: bool = True,
         for line_no, fields in rows:
             for f in fields:
                 if not _is_numeric(f.replace(",", ".") if decimal_comma else f):
-                    raise _BadTable(f"non_numeric (line {line_no}: {f[:30]!r})") from None
+                    raise _BadTable(PairStatus(StatusCode.NON_NUMERIC, f"line {line_no}: {f[:30]!r}")) from None
         raise  # pragma: no cover - the loop above always finds the culprit
     return values.reshape(len(rows), width), header
 
@@ -128,13 +130,13 @@ def _read_text(path: Path) -> str:
 
 def _load_table(path: Path, *, delimiter: str | None = None, sniff: bool = True,
                 index_column: bool = False, guess_index: bool = True) -> tuple[np.ndarray | None, str]:
-    """Read one file as a numeric table; returns (table, "ok") or (None, status).
+    """Read one file as a numeric table; returns (table, OK) or (None, status).
 
     ``guess_index=False`` keeps every column (pairmeta.txt column numbers count them all)."""
     try:
         text = _read_text(path)
     except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc})"
+        return None, PairStatus(StatusCode.UNREADABLE, str(exc.strerror or exc))
     delim = _sniff_delimiter(text) if sniff else delimiter
     # "1,5;2,3" is a semicolon file with decimal commas (spreadsheets in many locales).
     decimal_comma = delim == ";" and "," in text and "." not in text
@@ -146,7 +148,7 @@ def _load_table(path: Path, *, delimiter: str | None = None, sniff: bool = True,
         table = table[:, 1:]
     elif guess_index:
         table = _drop_index_column(table, header)
-    return table, "ok"
+    return table, OK
 
 
 def _record_from_table(pair_id: str, path: Path, table: np.ndarray | None, status: str) -> PairRecord:
@@ -154,10 +156,12 @@ def _record_from_table(pair_id: str, path: Path, table: np.ndarray | None, statu
     if table is None:
         return PairRecord(pair_id, None, status=status, source=str(path))
     if table.shape[1] == 1:
-        return PairRecord(pair_id, None, status="unequal_lengths (only one column)", source=str(path))
+        return PairRecord(pair_id, None, status=PairStatus(StatusCode.UNEQUAL_LENGTHS, "only one column"),
+                          source=str(path))
     if table.shape[1] > 2:
-        return PairRecord(pair_id, None, status=f"multivariate ({table.shape[1]} columns)", source=str(path))
-    return PairRecord(pair_id, table, status="ok", source=str(path))
+        return PairRecord(pair_id, None, status=PairStatus(StatusCode.MULTIVARIATE, f"{table.shape[1]} columns"),
+                          source=str(path))
+    return PairRecord(pair_id, table, status=OK, source=str(path))
 
 
 def _numbered_files(root: Path, pattern: re.Pattern) -> list[tuple[int, Path]]:

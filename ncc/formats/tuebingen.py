@@ -11,6 +11,7 @@ import numpy as np
 
 from ncc.formats.records import FormatError, PairRecord
 from ncc.formats.sniff import _load_table, _numbered_files, _read_text, _record_from_table, _to_float
+from ncc.formats.status import OK, PairStatus, StatusCode
 from synthetic.pair_files import write_tuebingen
 
 __all__ = ["read_tuebingen", "write_tuebingen", "MAX_WEIGHT"]
@@ -38,10 +39,11 @@ def _read_pairmeta(path: Path) -> dict[str, tuple[int, int, int, int, float] | s
             c1, c2, e1, e2 = (int(f) for f in fields[1:5])
             weight = _to_float(fields[5]) if len(fields) > 5 else 1.0
         except ValueError:
-            meta[key] = f"bad_pairmeta (pairmeta.txt line {i}: {line.strip()[:40]!r})"
+            meta[key] = PairStatus(StatusCode.BAD_PAIRMETA, f"pairmeta.txt line {i}: {line.strip()[:40]!r}")
             continue
         if not 0.0 <= weight <= MAX_WEIGHT:  # NaN fails this too
-            meta[key] = f"bad_pairmeta ({path} line {i}: weight {fields[5]!r} is not in [0, {MAX_WEIGHT:g}])"
+            meta[key] = PairStatus(StatusCode.BAD_PAIRMETA,
+                                   f"{path} line {i}: weight {fields[5]!r} is not in [0, {MAX_WEIGHT:g}]")
         else:
             meta[key] = (c1, c2, e1, e2, weight)
     weights = [m[4] for m in meta.values() if isinstance(m, tuple)]
@@ -56,16 +58,17 @@ def _apply_meta(pair_id: str, path: Path, table: np.ndarray | None, status: str,
     c1, c2, e1, e2, weight = meta
     truth = int(c1 < e1) if with_truth else None
     if c1 != c2 or e1 != e2:
-        status = f"multivariate (cause columns {c1}-{c2}, effect columns {e1}-{e2})"
+        status = PairStatus(StatusCode.MULTIVARIATE, f"cause columns {c1}-{c2}, effect columns {e1}-{e2}")
         return PairRecord(pair_id, None, truth, weight, status, str(path))
     if table is None:
         return PairRecord(pair_id, None, truth, weight, status, str(path))
     if min(c1, e1) < 1 or max(c1, e1) > table.shape[1] or c1 == e1:
-        status = f"bad_pairmeta (cause column {c1}, effect column {e1}, file has {table.shape[1]} columns)"
+        status = PairStatus(StatusCode.BAD_PAIRMETA,
+                            f"cause column {c1}, effect column {e1}, file has {table.shape[1]} columns")
         return PairRecord(pair_id, None, truth, weight, status, str(path))
     # Data stay in file order (first = lower column); only the truth says which causes which.
     lo, hi = sorted((c1, e1))
-    return PairRecord(pair_id, table[:, [lo - 1, hi - 1]], truth, weight, "ok", str(path))
+    return PairRecord(pair_id, table[:, [lo - 1, hi - 1]], truth, weight, OK, str(path))
 
 
 def read_tuebingen(folder: str | os.PathLike, *, with_truth: bool = False) -> list[PairRecord]:

@@ -157,3 +157,42 @@ def test_pretrained_keeps_the_hybrid_architecture_and_clone_refits_it():
                            random_state=0).fit(pairs, [1, 0] * 3)
     proba = fitted.predict_proba(pairs)
     np.testing.assert_allclose(proba.sum(1), 1.0)
+
+
+def test_hyper_parameters_are_keyword_only():
+    with pytest.raises(TypeError):
+        NCCClassifier(8)  # as in scikit-learn: NCCClassifier(embed_dim=8)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"steps": -1}, r"^NCCClassifier\(steps=-1\): steps must be a positive integer$"),
+    ({"n_members": 0}, r"^NCCClassifier\(n_members=0\): n_members must be a positive integer$"),
+    ({"dropout": 1.5}, r"^NCCClassifier\(dropout=1\.5\): dropout must be in \[0, 1\)$"),
+    ({"lr": "fast"}, r"^NCCClassifier\(lr='fast'\): lr must be a positive number$"),
+    ({"optimizer": "sgd"}, r"^NCCClassifier\(optimizer='sgd'\): optimizer must be adam or rmsprop$"),
+    ({"rounds": 3}, r"^NCCClassifier\(rounds=3\): rounds must be 1 or 2$"),
+    ({"device": "tpu"}, r"^NCCClassifier\(device='tpu'\): device must be one of auto, cpu, cuda, cuda:N$"),
+])
+def test_bad_hyper_parameters_are_named_at_fit(pairs, params, message):
+    X, y = pairs
+    est = NCCClassifier(**{**FAST, **params})  # nothing is checked in __init__ (scikit-learn's rule)
+    with pytest.raises(ValueError, match=message):
+        est.fit(X, y)
+
+
+def test_scikit_learn_checks_of_the_parameters():
+    from sklearn.utils.estimator_checks import (
+        check_get_params_invariance,
+        check_no_attributes_set_in_init,
+        check_parameters_default_constructible,
+    )
+
+    check_parameters_default_constructible("NCCClassifier", NCCClassifier())
+    check_no_attributes_set_in_init("NCCClassifier", NCCClassifier())
+    check_get_params_invariance("NCCClassifier", NCCClassifier())
+
+
+def test_tags_say_samples_are_pairs_not_rows():
+    tags = NCCClassifier().__sklearn_tags__()
+    assert tags.input_tags.two_d_array is False and tags.estimator_type == "classifier"
+    assert tags.non_deterministic and not NCCClassifier(random_state=0).__sklearn_tags__().non_deterministic

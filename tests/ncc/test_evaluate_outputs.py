@@ -137,7 +137,8 @@ def test_score_plots_grid_pages(tmp_path, model_file):
 
     rng = np.random.default_rng(0)
     write_tuebingen(tmp_path / "many", [rng.normal(size=(30, 2)) for _ in range(GRID_MAX + 2)])
-    result = runner.invoke(app, ["score", str(tmp_path / "many"), "-m", str(model_file), "--plots", str(tmp_path / "p")])
+    result = runner.invoke(app, ["score", str(tmp_path / "many"), "-m", str(model_file),
+                                 "--plots", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["scores.png", "scores_2.png"]
 

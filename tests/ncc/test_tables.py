@@ -208,7 +208,8 @@ def test_cli_bad_tables_are_one_line_naming_the_file(tmp_path, model_file):
     cases = {"empty.csv": "a,b\n", "one.csv": "a,name\n1,x\n2,y\n", "blank.csv": ""}
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
-        line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / name), "--all-pairs", "-m", str(model_file)]))
+        result = runner.invoke(app, ["score", str(tmp_path / name), "--all-pairs", "-m", str(model_file)])
+        line = _one_line_error(result)
         assert name in line, line
     (tmp_path / "nan.csv").write_text("a,b\n1,\n2,NA\n")
     line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "nan.csv"), "--x", "a", "--y", "b",

@@ -20,7 +20,8 @@ def test_any_configuration(n_pairs, n_points, mechanism, cause, noise, kinds, di
                            quantize_prob, confounder_prob, seed):
     X, y, info = make_pairs(n_pairs, n_points=n_points, mechanism=mechanism, cause=cause,
                             noise=noise, kinds=kinds, discretize_prob=discretize_prob,
-                            quantize_prob=quantize_prob, confounder_prob=confounder_prob, random_state=seed, return_info=True)
+                            quantize_prob=quantize_prob, confounder_prob=confounder_prob, random_state=seed,
+                            return_info=True)
     pairs = X if isinstance(X, list) else list(X)
     assert len(pairs) == n_pairs == len(y)
     for pair, size in zip(pairs, info["n_points"]):

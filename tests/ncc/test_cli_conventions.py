@@ -1,0 +1,49 @@
+"""Conventions shared by the ncc commands: one error style, the same option names."""
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from ncc.cli import app
+
+runner = CliRunner()
+
+COMMANDS = ["generate", "plot-pairs", "train", "score", "evaluate", "embed"]
+
+
+def _one_line_error(result, *fragments):
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Usage:" not in result.output and "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_unknown_option_is_one_line(command):
+    _one_line_error(runner.invoke(app, [command, "--no-such-option", "1"]), "--no-such-option")
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["evaluate", "pairs", "--n-boot", "5"], ["--n-boot", "100"]),
+    (["score", "pairs", "--min-points", "1"], ["--min-points", "2"]),
+    (["generate", "--output", "x.npz", "--n-pairs", "many"], ["--n-pairs"]),
+    (["score"], ["input"]),
+])
+def test_range_type_and_missing_errors_are_one_line(args, fragments):
+    _one_line_error(runner.invoke(app, args), *fragments)
+
+
+@pytest.mark.parametrize("spelling", ["--output", "-o", "--out"])
+def test_generate_and_plot_pairs_take_output_and_the_old_out(tmp_path, spelling):
+    data = tmp_path / "p.npz"
+    result = runner.invoke(app, ["generate", "--n-pairs", "3", "--n-points", "20", spelling, str(data)])
+    assert result.exit_code == 0, result.output
+    reference = tmp_path / "ref.npz"
+    result = runner.invoke(app, ["generate", "--n-pairs", "3", "--n-points", "20", "--out", str(reference)])
+    assert result.exit_code == 0, result.output
+    assert data.read_bytes() == reference.read_bytes()
+    result = runner.invoke(app, ["plot-pairs", str(data), spelling, str(tmp_path / "grid.png")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "grid.png").stat().st_size > 0
