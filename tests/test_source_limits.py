@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("ncc", "synthetic")
+PACKAGES = ("ncc", "synthetic", "vision")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
