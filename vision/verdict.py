@@ -70,6 +70,10 @@ def verdict(report: dict) -> str:
         elif null == SHUFFLE_NULL and p < 0.05:
             text += ("; but c is computed from the features, a link shuffling breaks: confirm with "
                      "--label-permutations before reading this as evidence")
+        if p < 0.05 and t["n_anticausal_greater"] > mean:  # a rejection in the hypothesis' direction
+            twins = t["marginal_matched_n_greater"]
+            agree = "agrees" if twins > n / 2 else "does not agree: the marginals may explain it"
+            text += f"; the marginal-matched control {agree} (top anticausal beat their twins in {twins} of {n})"
         parts.append(text)
     return head + "; ".join(parts) + "."
 
