@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ncc._cli_utils import fail
+from ncc._cli_utils import OneLineErrors, fail
 from vision.cli_options import (
     ANALYSIS,
     BACKBONE,
@@ -234,7 +234,7 @@ def _model(options: dict[str, Any]) -> Optional[Path]:
     return renamed(options, "model", "model_alias", "--model", "--ncc-model")
 
 
-@app.command()
+@app.command(cls=OneLineErrors)
 @with_options(DATASET, BACKBONE, EXTRACT_ONLY, COMMON)
 def extract(
     features: Annotated[Path, typer.Option("--features", help="Output folder for the features (rerun to resume).")],
@@ -251,7 +251,7 @@ def extract(
     _do_extract(_dataset_args(options), features, cfg, options["quiet"])
 
 
-@app.command()
+@app.command(cls=OneLineErrors)
 @with_options(OUTPUT, ANALYSIS, COMMON)
 def analyze(
     features: Annotated[Path, typer.Option("--features",
@@ -268,7 +268,7 @@ def analyze(
     _do_analyze(features, output, model, cfg, options["quiet"], train_features=train_features)
 
 
-@app.command()
+@app.command(cls=OneLineErrors)
 @with_options(OUTPUT, DATASET, BACKBONE, ANALYSIS, COMMON)
 def run(
     features: Annotated[Optional[Path], typer.Option("--features", help="Features folder (default OUTPUT/features).")] = None,  # noqa: E501

@@ -303,3 +303,11 @@ def test_extract_range_error_is_one_line(tmp_path):
     res = _invoke(["extract", "--images", img, "--annotations", ann, "--features", tmp_path / "f", *FAST,
                    "--workers", "-1"])  # after FAST: the last value counts
     assert res.exit_code == 2 and "Error: --workers -1: must be at least 0" in res.output, res.output
+
+
+@pytest.mark.parametrize("command", ["extract", "analyze", "run"])
+def test_unknown_options_are_one_line_and_exit_2(command):
+    res = _invoke([command, "--bogus"])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert lines == [lines[0]] and "No such option: --bogus" in lines[0]
