@@ -37,16 +37,17 @@ def format_table(comparison) -> str:
     return "\n".join(lines)
 
 
-def _progress_scorers(methods: dict, baselines: dict) -> dict:
+def _progress_scorers(methods: dict, baselines: dict, show: bool = True) -> dict:
     """Scorers that show a tqdm bar named after their method on stderr (baselines tick per pair;
-    NCC scores in one batched call, so its bar fills at once)."""
+    NCC scores in one batched call, so its bar fills at once); ``show=False``: no bars."""
     import sys
 
     from tqdm import tqdm
 
     def wrap(name, fn, per_pair):
         def run(pairs):
-            with tqdm(total=len(pairs), desc=f"{name:>8}", unit="pair", file=sys.stderr, leave=True) as bar:
+            with tqdm(total=len(pairs), desc=f"{name:>8}", unit="pair", file=sys.stderr, leave=True,
+                      disable=not show) as bar:
                 if per_pair:
                     return fn(pairs, progress=bar.update)
                 out = fn(pairs)
@@ -115,6 +116,7 @@ def evaluate(
         "--link-model",
         help="Link model for the three-way figures on CEPC targets with label 0 (default: the shipped link "
              "model).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Accuracy, weighted accuracy, AUC and a bootstrap 95% interval of NCC and classic baselines.
 
@@ -139,7 +141,7 @@ def evaluate(
         records, n_flipped = flip_orientation(records, flip_seed)
     loaded, identity = load_model_or_exit(model)
     methods = _progress_scorers({"NCC": ncc_scorer(loaded, random_state=seed)},
-                                {b: make_baseline(b, random_state=seed) for b in names})
+                                {b: make_baseline(b, random_state=seed) for b in names}, show=not quiet)
     comp = _guarded(lambda: compare_methods(records, methods, seed=seed, n_boot=n_boot, min_points=min_points))
     if not comp.pair_ids:
         fail(f"{input}: no pair with ground truth could be scored (statuses: {comp.skipped})")

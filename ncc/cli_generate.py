@@ -50,7 +50,8 @@ def generate(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
     fmt: Annotated[str, typer.Option("--format", "-f", help="npz, cepc or tuebingen.")] = "npz",
     progress: Annotated[Optional[bool], typer.Option(
-        "--progress/--no-progress", help="Progress bar (default: on for 10,000+ pairs).")] = None,
+        "--progress/--no-progress", " /--quiet", help="Progress bar (default: on for 10,000+ pairs; --quiet: "
+        "off).")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite",
         help="Replace the pair files of an earlier run at --output (a Tübingen folder's pairNNNN.txt, pairmeta.txt and "

@@ -47,3 +47,15 @@ def test_generate_and_plot_pairs_take_output_and_the_old_out(tmp_path, spelling)
     result = runner.invoke(app, ["plot-pairs", str(data), spelling, str(tmp_path / "grid.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "grid.png").stat().st_size > 0
+
+
+def test_quiet_silences_the_progress_bars(tmp_path):
+    out = tmp_path / "pairs"
+    gen = runner.invoke(app, ["generate", "--n-pairs", "12", "--n-points", "60", "--seed", "0", "--format",
+                              "tuebingen", "--output", str(out), "--quiet"])
+    assert gen.exit_code == 0, gen.output
+    loud = runner.invoke(app, ["evaluate", str(out), "--baselines", "IGCI", "--n-boot", "100"])
+    quiet = runner.invoke(app, ["evaluate", str(out), "--baselines", "IGCI", "--n-boot", "100", "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert "IGCI:" in loud.stderr and "IGCI:" not in quiet.stderr
+    assert quiet.stdout == loud.stdout  # the same table
