@@ -1,7 +1,7 @@
 """Controls that can refute the image finding: class-variable quality, marginal-matched features,
-and a permutation test of the per-category counts.
+and two permutation tests of the per-category counts.
 
-Why these three. With random backbone weights the sign test can still "reject" (issue 8): sparse,
+Why these. With random backbone weights the sign test can still "reject" (issue 8): sparse,
 zero-inflated features get high anticausal scores and large ratios whatever the class variable
 is, and the 20 per-category comparisons share those features, so they are not independent.
 
@@ -11,6 +11,10 @@ is, and the 20 per-category comparisons share those features, so they are not in
   comparison is redone. The counts under shuffling form the null distribution; if marginal shape
   alone produces the pattern, the shuffled counts reproduce it and the p-value is large. This is
   the test over categories that does not assume independent categories.
+* **Label-permutation control.** Shuffling c also breaks something no image content is needed
+  for: c is the log-odds of a classifier trained on these very features, so it is a function of
+  them. Refitting the classifier on shuffled *labels* keeps that dependence and breaks only the
+  link between what the images show and their categories; it is the null the verdict uses.
 * **Marginal-matched control.** Each top-anticausal feature is paired with the feature nearest to
   it in (fraction of zero activations, mean activation), ranks taken over all features; if the
   top-anticausal features beat their matched twins no more often than chance, their advantage
