@@ -12,7 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ncc import choices
 from ncc._cli_utils import fail, parse_weights
+from ncc.choices import option_kwargs
 
 _SEED_MAX = 2**32 - 1  # what numpy's RandomState (via check_random_state) accepts
 
@@ -23,13 +25,15 @@ def generate(
     n_pairs: Annotated[int, typer.Option("--n-pairs", help="Number of pairs.")] = 1000,
     n_points: Annotated[str, typer.Option(
         "--n-points", help="Points per pair: M, or LOW:HIGH for log-uniform sizes.")] = "1000",
-    mechanism: Annotated[str, typer.Option("--mechanism", help="Mechanism family, or 'mix'.")] = "spline",
+    mechanism: Annotated[str, typer.Option("--mechanism", help="Mechanism family, or 'mix'.",
+                                           **option_kwargs(choices.Mechanism, "mechanism"))] = "spline",
     cause: Annotated[str, typer.Option(
-        "--cause", help="Cause distribution: gmm, uniform, student_t, lognormal or mix.")] = "gmm",
+        "--cause", help="Cause distribution: gmm, uniform, student_t, lognormal or mix.",
+        **option_kwargs(choices.Cause, "cause"))] = "gmm",
     noise: Annotated[Optional[str], typer.Option(
         "--noise",
         help="Noise shape: gaussian, uniform, laplace, student_t or mix (default: Gaussian for spline, mix "
-             "otherwise).")] = None,
+             "otherwise).", **option_kwargs(choices.Noise, "noise"))] = None,
     kinds: Annotated[str, typer.Option("--kinds", help="Comma-separated: causal, independent, confounded.")] = "causal",
     mechanism_weights: Annotated[Optional[str], typer.Option(
         "--mechanism-weights", help="For --mechanism mix: NAME=W,NAME=W.")] = None,
@@ -48,7 +52,8 @@ def generate(
     outlier_prob: Annotated[float, typer.Option(
         "--outlier-prob", help="Probability per pair of gross errors on a few effect values.")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the output depends only on seed and options.")] = 0,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="npz, cepc or tuebingen.")] = "npz",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="npz, cepc or tuebingen.",
+                                     **option_kwargs(choices.ExportFormat, "format"))] = "npz",
     progress: Annotated[Optional[bool], typer.Option(
         "--progress/--no-progress", " /--quiet", help="Progress bar (default: on for 10,000+ pairs; --quiet: "
         "off).")] = None,

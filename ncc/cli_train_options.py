@@ -12,6 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ncc import choices
+from ncc.choices import option_kwargs
+
 _GEN = "Generator"
 _ARCH = "Architecture"
 _OPT = "Optimisation"
@@ -112,17 +115,18 @@ Rounds = Annotated[Optional[int], _option(_ARCH, "--rounds")]
 Steps = Annotated[Optional[int], _option(_OPT, "--steps")]
 Threads = Annotated[Optional[int], _option(_RUN, "--threads")]
 Gen = Annotated[Optional[list[str]], _option(_GEN, "--gen")]
-Cause = Annotated[Optional[str], _option(_GEN, "--cause")]
+Cause = Annotated[Optional[str], _option(_GEN, "--cause", **option_kwargs(choices.Cause, "cause"))]
 CauseWeights = Annotated[Optional[str], _option(_GEN, "--cause-weights")]
 KindWeights = Annotated[Optional[str], _option(_GEN, "--kind-weights")]
 Kinds = Annotated[Optional[str], _option(_GEN, "--kinds")]
-LrSchedule = Annotated[Optional[str], _option(_OPT, "--lr-schedule")]
-Mechanism = Annotated[Optional[str], _option(_GEN, "--mechanism")]
+LrSchedule = Annotated[Optional[str], _option(_OPT, "--lr-schedule",
+                                               **option_kwargs(choices.LRSchedule, "lr_schedule"))]
+Mechanism = Annotated[Optional[str], _option(_GEN, "--mechanism", **option_kwargs(choices.Mechanism, "mechanism"))]
 MechanismWeights = Annotated[Optional[str], _option(_GEN, "--mechanism-weights")]
 NPoints = Annotated[Optional[str], _option(_GEN, "--n-points")]
-Noise = Annotated[Optional[str], _option(_GEN, "--noise")]
+Noise = Annotated[Optional[str], _option(_GEN, "--noise", **option_kwargs(choices.Noise, "noise"))]
 NoiseWeights = Annotated[Optional[str], _option(_GEN, "--noise-weights")]
-Optimizer = Annotated[Optional[str], _option(_OPT, "--optimizer")]
+Optimizer = Annotated[Optional[str], _option(_OPT, "--optimizer", **option_kwargs(choices.Optimizer, "optimizer"))]
 Output = Annotated[Path, _option(_RUN, "--output", "-o")]
 Batchnorm = Annotated[bool, _option(_ARCH, "--batchnorm/--no-batchnorm")]
 KeepCheckpoint = Annotated[bool, _option(_RUN, "--keep-checkpoint")]
@@ -132,7 +136,7 @@ Resume = Annotated[bool, _option(_RUN, "--resume")]
 Ensemble = Annotated[int, _option(_RUN, "--ensemble")]
 Seed = Annotated[int, _option(_RUN, "--seed")]
 Device = Annotated[str, _option(_RUN, "--device")]
-Head = Annotated[str, _option(_RUN, "--head")]
+Head = Annotated[str, _option(_RUN, "--head", **option_kwargs(choices.Head, "head"))]
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,26 @@ def test_quiet_silences_the_progress_bars(tmp_path):
     assert loud.exit_code == quiet.exit_code == 0, quiet.output
     assert "IGCI:" in loud.stderr and "IGCI:" not in quiet.stderr
     assert quiet.stdout == loud.stdout  # the same table
+
+
+@pytest.mark.parametrize("command, option, bad, noun", [
+    ("train", "--optimizer", "sgd", "optimizer"), ("train", "--lr-schedule", "step", "lr_schedule"),
+    ("train", "--head", "both", "head"), ("generate", "--mechanism", "foo", "mechanism"),
+    ("generate", "--cause", "beta", "cause"), ("generate", "--noise", "pink", "noise"),
+    ("generate", "--format", "parquet", "format"),
+])
+def test_choices_are_enums_listed_in_help_and_refused_in_one_line(tmp_path, command, option, bad, noun):
+    from ncc import choices
+
+    enum = {"--optimizer": choices.Optimizer, "--lr-schedule": choices.LRSchedule, "--head": choices.Head,
+            "--mechanism": choices.Mechanism, "--cause": choices.Cause, "--noise": choices.Noise,
+            "--format": choices.ExportFormat}[option]
+    values = [m.value for m in enum]
+    import typer
+
+    params = typer.main.get_command(app).commands[command].params
+    declared = next(p for p in params if option in p.opts)
+    assert declared.metavar == choices.metavar(enum)  # what --help lists
+    out = ["-o", str(tmp_path / "m.safetensors")] if command == "train" else ["--output", str(tmp_path / "x.npz")]
+    _one_line_error(runner.invoke(app, [command, *out, option, bad]), f"unknown {noun} '{bad}'",
+                    f"valid: {', '.join(values)}")
