@@ -143,6 +143,7 @@ def score(
         "--all-pairs", help="Table mode: score every pair of numeric columns.")] = False,
     plots: Annotated[Optional[Path], typer.Option(
         "--plots", help="Folder for scatter plots of the pairs, titled with the verdict.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar (table mode shows one).")] = False,
 ) -> None:
     """Score every pair: P(first column causes second). Never reads ground truth.
 
@@ -160,7 +161,7 @@ def score(
         _check_plots_dir(plots)
         return score_table_command(input, x=x, y=y, all_pairs=all_pairs, output=output, model=model,
                                    link_model=link_model, format=format, min_points=min_points, seed=seed,
-                                   plots=plots)
+                                   plots=plots, quiet=quiet)
     _check_output(output)
     _check_plots_dir(plots)
     fmt, records = _read(input, format)  # with_truth stays False: scoring never sees the truth

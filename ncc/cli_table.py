@@ -18,7 +18,7 @@ from ncc._version import __version__
 def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_pairs: bool,
                         output: Optional[Path], model: Optional[Path], link_model: Optional[Path],
                         format: Optional[str],
-                        min_points: int, seed: int, plots: Optional[Path]) -> None:
+                        min_points: int, seed: int, plots: Optional[Path], quiet: bool = False) -> None:
     from ncc.cli_relation import load_link
     from ncc.cli_score import (
         _atomic_text,
@@ -47,7 +47,7 @@ def score_table_command(input: Path, *, x: Optional[str], y: Optional[str], all_
     from tqdm import tqdm
 
     with tqdm(total=len(pairs), unit="pair", desc="scoring column pairs", file=sys.stderr,
-              disable=not all_pairs) as bar:
+              disable=quiet or not all_pairs) as bar:
         rows = _guarded(lambda: score_table_pairs(table, pairs, ncc_scorer(loaded, random_state=seed),
                                                   link_model=linker, random_state=seed, min_points=min_points,
                                                   progress=bar.update))

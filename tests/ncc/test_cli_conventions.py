@@ -82,3 +82,17 @@ def test_choices_are_enums_listed_in_help_and_refused_in_one_line(tmp_path, comm
     out = ["-o", str(tmp_path / "m.safetensors")] if command == "train" else ["--output", str(tmp_path / "x.npz")]
     _one_line_error(runner.invoke(app, [command, *out, option, bad]), f"unknown {noun} '{bad}'",
                     f"valid: {', '.join(values)}")
+
+
+def test_quiet_silences_the_table_progress_bar(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    table = tmp_path / "t.csv"
+    a = rng.normal(size=80)
+    table.write_text("a,b,c\n" + "".join(f"{u},{u ** 3 + 0.1 * v},{v}\n" for u, v in zip(a, rng.normal(size=80))))
+    loud = runner.invoke(app, ["score", str(table), "--all-pairs"])
+    quiet = runner.invoke(app, ["score", str(table), "--all-pairs", "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert "scoring column pairs" in loud.stderr and "scoring column pairs" not in quiet.stderr
+    assert quiet.stdout == loud.stdout
