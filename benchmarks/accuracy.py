@@ -30,18 +30,9 @@ REAL = ("tuebingen",)
 
 def randomise_orientation(records, seed: int, suite: str):
     """Flip each pair's columns with probability 1/2 (truth flipped in step); seeded per suite."""
-    from ncc.formats import PairRecord
+    from ncc.scoring import flip_orientation
 
-    rng = np.random.default_rng([seed, zlib.crc32(suite.encode())])
-    flips = rng.random(len(records)) < 0.5
-    out = []
-    for rec, flip in zip(records, flips):
-        if flip:
-            data = None if rec.data is None else rec.data[:, ::-1].copy()
-            truth = None if rec.truth is None else 1 - rec.truth
-            rec = PairRecord(rec.pair_id, data, truth, rec.weight, rec.status, rec.source)
-        out.append(rec)
-    return out, int(flips.sum())
+    return flip_orientation(records, [seed, zlib.crc32(suite.encode())])
 
 
 def build_methods(model_paths, no_ncc: bool, baselines, seed: int, members: bool = False):

@@ -204,8 +204,8 @@ def compare_methods(records: Sequence[PairRecord], methods: dict[str, Scorer], *
     return Comparison([c.record.pair_id for c in kept], truth, weights, scores, metrics, skipped)
 
 
-def flip_orientation(records: Sequence[PairRecord], seed: int) -> tuple[list[PairRecord], int]:
-    """Swap each pair's columns with probability 1/2 (seeded), flipping its truth in step.
+def flip_orientation(records: Sequence[PairRecord], seed: int | Sequence[int]) -> tuple[list[PairRecord], int]:
+    """Swap each pair's columns with probability 1/2 (seeded; any numpy seed), flipping its truth in step.
 
     For sets where every truth points one way (CDT's copy of Tübingen: every target +1), where
     a constant rule would score 1.0. Returns (records, number flipped)."""

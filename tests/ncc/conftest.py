@@ -47,3 +47,13 @@ class MarkerPayload:
 def marker_payload():
     """``marker_payload(path)`` → an object whose unpickling would create ``path``."""
     return MarkerPayload
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for modules that train tiny models: on a busy shared machine a second,
+    waiting thread makes such runs crawl."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

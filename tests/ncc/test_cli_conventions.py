@@ -5,24 +5,18 @@ import pytest
 from typer.testing import CliRunner
 
 from ncc.cli import app
+from tests.ncc.helpers import one_line_error
 
 runner = CliRunner()
 
 COMMANDS = ["generate", "plot-pairs", "train", "score", "evaluate", "embed"]
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Usage:" not in result.output and "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_unknown_option_is_one_line(command):
-    _one_line_error(runner.invoke(app, [command, "--no-such-option", "1"]), "--no-such-option")
+    one_line_error(runner.invoke(app, [command, "--no-such-option", "1"]), "--no-such-option")
 
 
 @pytest.mark.parametrize("args, fragments", [
@@ -32,7 +26,7 @@ def test_an_unknown_option_is_one_line(command):
     (["score"], ["input"]),
 ])
 def test_range_type_and_missing_errors_are_one_line(args, fragments):
-    _one_line_error(runner.invoke(app, args), *fragments)
+    one_line_error(runner.invoke(app, args), *fragments)
 
 
 @pytest.mark.parametrize("spelling", ["--output", "-o", "--out"])
@@ -80,7 +74,7 @@ def test_choices_are_enums_listed_in_help_and_refused_in_one_line(tmp_path, comm
     declared = next(p for p in params if option in p.opts)
     assert declared.metavar == choices.metavar(enum)  # what --help lists
     out = ["-o", str(tmp_path / "m.safetensors")] if command == "train" else ["--output", str(tmp_path / "x.npz")]
-    _one_line_error(runner.invoke(app, [command, *out, option, bad]), f"unknown {noun} '{bad}'",
+    one_line_error(runner.invoke(app, [command, *out, option, bad]), f"unknown {noun} '{bad}'",
                     f"valid: {', '.join(values)}")
 
 

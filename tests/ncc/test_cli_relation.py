@@ -2,7 +2,6 @@
 `ncc evaluate` on CEPC targets with label 0, `ncc train --head link` and its plot, `ncc embed`."""
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -12,16 +11,12 @@ from typer.testing import CliRunner
 
 from ncc.cli import app
 from ncc.formats import read_cepc, write_anls, write_cepc
+from tests.ncc.helpers import one_line_error, read_csv_rows
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -63,17 +58,8 @@ def _cepc(tmp_path, targets=True, with_zero=True):
     return tmp_path / "d_pairs.csv"
 
 
-def _rows(path):
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
-def _one_line_error(result):
-    assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_cepc_target_zero_is_marked_no_link(tmp_path):
@@ -96,7 +82,7 @@ def test_score_appends_the_three_answers(tmp_path, models):
     assert result.exit_code == 0, result.output
     header = out.read_text().splitlines()[0]
     assert header == "pair_id,score,direction,n_points,status,p_xy,p_yx,p_none"
-    rows = _rows(out)
+    rows = read_csv_rows(out)
     bad = rows[4]
     assert bad["status"].startswith("too_few_points") and bad["score"] == bad["p_xy"] == bad["p_none"] == ""
     good = [r for r in rows if r["p_none"]]
@@ -112,10 +98,10 @@ def test_score_appends_the_three_answers(tmp_path, models):
 def test_score_with_a_direction_file_as_link_model_is_one_line(tmp_path, models):
     direction, _ = models
     write_anls(tmp_path / "an", _pairs()[0])
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "an"), "-m", str(direction),
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "an"), "-m", str(direction),
                                                "--link-model", str(direction)]))
     assert str(direction) in line and "direction model" in line
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "an"), "-m", str(direction),
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "an"), "-m", str(direction),
                                                "--link-model", str(tmp_path / "nope.safetensors")]))
     assert "nope.safetensors" in line
 
@@ -192,7 +178,7 @@ def test_train_direction_writes_its_plot(tmp_path):
     (["--head", "link", "--kinds", "causal"], "--kinds"),
 ])
 def test_train_head_errors_are_one_line(tmp_path, args, words):
-    line = _one_line_error(runner.invoke(app, ["train", *TINY_TRAIN, *args, "-o", str(tmp_path / "m.safetensors")]))
+    line = one_line_error(runner.invoke(app, ["train", *TINY_TRAIN, *args, "-o", str(tmp_path / "m.safetensors")]))
     assert words in line
 
 
@@ -203,7 +189,7 @@ def test_train_link_head_needs_no_link_pairs_in_data(tmp_path):
     config = synthetic.make_config(n_points=30)  # causal only
     X, y, _ = synthetic.generate(12, config, random_state=0)
     save(tmp_path / "causal.npz", X, y, config=config, random_state=0)
-    line = _one_line_error(runner.invoke(app, ["train", "--head", "link", "--steps", "2", "--threads", "1",
+    line = one_line_error(runner.invoke(app, ["train", "--head", "link", "--steps", "2", "--threads", "1",
                                                "--no-progress", "--data", str(tmp_path / "causal.npz"),
                                                "-o", str(tmp_path / "m.safetensors")]))
     assert "causal.npz" in line and "-1" in line
@@ -226,7 +212,7 @@ def test_embed_writes_plot_and_coordinates(tmp_path, models):
     result = runner.invoke(app, ["embed", str(pairs_csv), "-m", str(direction), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
-    rows = _rows(out.with_suffix(".csv"))
+    rows = read_csv_rows(out.with_suffix(".csv"))
     assert [r["truth"] for r in rows[:3]] == ["x -> y", "y -> x", "no link"]
     coords = np.array([[float(r["pc1"]), float(r["pc2"])] for r in rows])
     assert np.abs(coords.mean(0)).max() < 1e-5  # centred PCA scores
@@ -260,10 +246,10 @@ def test_embedding_matches_the_model_and_pca_is_stable(models):
 def test_embed_errors_are_one_line(tmp_path, models):
     direction, _ = models
     pairs_csv = _cepc(tmp_path)
-    line = _one_line_error(runner.invoke(app, ["embed", str(pairs_csv), "-m", str(direction), "-o",
+    line = one_line_error(runner.invoke(app, ["embed", str(pairs_csv), "-m", str(direction), "-o",
                                                str(tmp_path / "e.jpg")]))
     assert ".png" in line
     write_anls(tmp_path / "one", [_pairs()[0][0]])
-    line = _one_line_error(runner.invoke(app, ["embed", str(tmp_path / "one"), "-m", str(direction), "-o",
+    line = one_line_error(runner.invoke(app, ["embed", str(tmp_path / "one"), "-m", str(direction), "-o",
                                                str(tmp_path / "e.png")]))
     assert "one" in line and "at least 2" in line

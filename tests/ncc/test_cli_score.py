@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from ncc.cli import app
 from ncc.formats import write_anls, write_cepc, write_tuebingen, write_two_column
+from tests.ncc.helpers import one_line_error, read_csv_rows
 
 runner = CliRunner()
 
@@ -40,17 +41,8 @@ def _pairs(k=8, n=60, seed=0):
     return out, [1 - i % 2 for i in range(k)]
 
 
-def _read_csv(path):
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
-def _one_line_error(result):
-    assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def _bad_folder(tmp_path):
@@ -77,7 +69,7 @@ def test_score_end_to_end_with_bad_pairs(tmp_path, model_file):
     out = tmp_path / "scores.csv"
     result = runner.invoke(app, ["score", str(folder), "--model", str(model_file), "--output", str(out)])
     assert result.exit_code == 0, result.output
-    rows = _read_csv(out)
+    rows = read_csv_rows(out)
     # Issue 10 appended the three answers; the first five columns are unchanged.
     assert list(rows[0]) == ["pair_id", "score", "direction", "n_points", "status", "p_xy", "p_yx", "p_none"]
     by_id = {r["pair_id"]: r for r in rows}
@@ -110,7 +102,7 @@ def test_score_matches_the_python_api(tmp_path, model_file):
     out = tmp_path / "s.csv"
     assert runner.invoke(app, ["score", str(tmp_path / "anls"), "-m", str(model_file), "-o", str(out)]).exit_code == 0
     expected = ncc.score_pairs(pairs, model=ncc.load(model_file))
-    got = [float(r["score"]) for r in _read_csv(out)]
+    got = [float(r["score"]) for r in read_csv_rows(out)]
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
@@ -145,27 +137,27 @@ def test_score_never_reads_the_truth(tmp_path, model_file):
     result = runner.invoke(app, ["score", str(tmp_path / "d_pairs.csv"), "-m", str(model_file)])
     assert result.exit_code == 0, result.output
     bad = runner.invoke(app, ["evaluate", str(tmp_path / "d_pairs.csv"), "-m", str(model_file)])
-    assert "banana" in _one_line_error(bad)
+    assert "banana" in one_line_error(bad)
 
 
 # ----------------------------------------------------------------------------- whole-input errors
 def test_unknown_format_lists_the_formats(tmp_path, model_file):
     f = tmp_path / "p.txt"
     f.write_text("1 2\n3 4\n")
-    line = _one_line_error(runner.invoke(app, ["score", str(f), "--format", "hdf5", "-m", str(model_file)]))
+    line = one_line_error(runner.invoke(app, ["score", str(f), "--format", "hdf5", "-m", str(model_file)]))
     for name in ("cepc", "tuebingen", "anls", "two-column"):
         assert name in line
 
 
 def test_missing_input(tmp_path, model_file):
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "nothing"), "-m", str(model_file)]))
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "nothing"), "-m", str(model_file)]))
     assert "nothing" in line
 
 
 def test_missing_model_file(tmp_path):
     write_two_column(tmp_path / "p.csv", _pairs(k=1)[0][0])
     missing = tmp_path / "nope.safetensors"
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "p.csv"), "--model", str(missing)]))
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "p.csv"), "--model", str(missing)]))
     assert str(missing) in line
 
 
@@ -176,7 +168,7 @@ def test_corrupt_model_file(tmp_path, content):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(content)
     for cmd in ("score", "evaluate"):
-        line = _one_line_error(runner.invoke(app, [cmd, str(tmp_path / "t"), "--model", str(bad)]))
+        line = one_line_error(runner.invoke(app, [cmd, str(tmp_path / "t"), "--model", str(bad)]))
         assert str(bad) in line
 
 
@@ -193,7 +185,7 @@ def test_pickle_model_is_refused_and_never_runs(tmp_path, how, name, marker_payl
         torch.save({"state": marker_payload(marker)}, evil)
     assert not marker.exists()
     write_two_column(tmp_path / "p.csv", _pairs(k=1)[0][0])
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "p.csv"), "--model", str(evil)]))
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "p.csv"), "--model", str(evil)]))
     assert str(evil) in line and "pickle" in line
     assert not marker.exists()
 
@@ -231,14 +223,14 @@ def test_evaluate_cepc_with_targets_and_baseline_choice(tmp_path, model_file):
 
 def test_evaluate_needs_truth(tmp_path, model_file):
     write_tuebingen(tmp_path / "t", _pairs(k=2)[0])  # no pairmeta.txt
-    line = _one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "t"), "-m", str(model_file)]))
+    line = one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "t"), "-m", str(model_file)]))
     assert "ground truth" in line
 
 
 def test_evaluate_unknown_baseline(tmp_path, model_file):
     pairs, truths = _pairs(k=2)
     write_tuebingen(tmp_path / "t", pairs, truths)
-    line = _one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "t"), "-m", str(model_file),
+    line = one_line_error(runner.invoke(app, ["evaluate", str(tmp_path / "t"), "-m", str(model_file),
                                                "--baselines", "IGCI,LiNGAM"]))
     assert "LiNGAM" in line and "RECI" in line
 
@@ -254,7 +246,7 @@ def test_default_model_is_the_shipped_file(tmp_path, model_file, monkeypatch):
     prov = json.loads((tmp_path / "s.csv.json").read_text())
     assert prov["model"] == "shipped default" and prov["path"] == str(model_file)
     monkeypatch.setattr(cli_score, "_shipped_model_file", lambda: None)
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "an")]))
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "an")]))
     assert "--model" in line
 
 
@@ -265,7 +257,7 @@ def test_unwritable_score_output_is_one_line_before_scoring(tmp_path, model_file
     write_two_column(f, _pairs(1)[0][0])
     (tmp_path / "blocker").write_text("x")
     out = {"directory": tmp_path, "under_a_file": tmp_path / "blocker" / "s.csv"}[where]
-    line = _one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
+    line = one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
     assert "--output" in line and str(out) in line
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
@@ -281,6 +273,6 @@ def test_late_score_write_failure_is_one_line_and_leaves_no_tmp(tmp_path, model_
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(synthetic._atomic.os, "replace", broken_replace)
-    line = _one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
+    line = one_line_error(runner.invoke(app, ["score", str(f), "-m", str(model_file), "-o", str(out)]))
     assert f"cannot write {out}" in line and "Read-only" in line
     assert not [p for p in tmp_path.rglob("*.tmp")]

@@ -20,13 +20,7 @@ TINY = NCCConfig(embed_dim=8, classifier_dim=8, statistics=True, copula=True)
 GEN = {**DEFAULT_LINK_GENERATOR, "n_points": (20, 60)}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: on a busy shared machine a second, waiting thread makes tiny runs crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _train(steps=8, seed=0, checkpoint=None, resume=False, callback=None, ensemble=1):

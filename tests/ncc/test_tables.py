@@ -14,6 +14,7 @@ import ncc
 from ncc.cli import app
 from ncc.model import NCC, NCCConfig
 from ncc.tables import TableError, read_table, select_pairs
+from tests.ncc.helpers import one_line_error
 
 pd = pytest.importorskip("pandas")
 runner = CliRunner()
@@ -52,11 +53,6 @@ def _rows(text):
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _one_line_error(result):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    return lines[0]
 
 
 # ----------------------------------------------------------------------------- Python API
@@ -200,7 +196,7 @@ def test_cli_named_pair_and_plots(tmp_path, model_file):
 ])
 def test_cli_bad_columns_are_one_line(tmp_path, model_file, args, expected):
     path = _write_csv(_frame(), tmp_path / "t.csv")
-    line = _one_line_error(runner.invoke(app, ["score", str(path), *args, "-m", str(model_file)]))
+    line = one_line_error(runner.invoke(app, ["score", str(path), *args, "-m", str(model_file)]))
     assert expected in line
 
 
@@ -209,10 +205,10 @@ def test_cli_bad_tables_are_one_line_naming_the_file(tmp_path, model_file):
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
         result = runner.invoke(app, ["score", str(tmp_path / name), "--all-pairs", "-m", str(model_file)])
-        line = _one_line_error(result)
+        line = one_line_error(result)
         assert name in line, line
     (tmp_path / "nan.csv").write_text("a,b\n1,\n2,NA\n")
-    line = _one_line_error(runner.invoke(app, ["score", str(tmp_path / "nan.csv"), "--x", "a", "--y", "b",
+    line = one_line_error(runner.invoke(app, ["score", str(tmp_path / "nan.csv"), "--x", "a", "--y", "b",
                                                "-m", str(model_file)]))
     assert "nan.csv" in line and "'b' is all missing" in line
 

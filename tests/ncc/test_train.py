@@ -25,6 +25,7 @@ from ncc.train import (
     targets_from_labels,
     train_ncc,
 )
+from tests.ncc.helpers import one_line_error
 
 TINY = NCCConfig(embed_dim=8, classifier_dim=8)
 SMALL_GEN = {"n_points": (20, 60)}
@@ -209,13 +210,6 @@ TINY_CLI = ["--steps", "6", "--batch-size", "4", "--n-points", "20:50", "--heldo
             "--no-progress", "--device", "cpu"]
 
 
-def _one_line_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.output
 
 
 def test_cli_train_writes_model_and_metadata(tmp_path):
@@ -252,7 +246,7 @@ def test_cli_resume_continues_exactly(tmp_path, monkeypatch):
     assert json.loads(out.with_suffix(".json").read_text())["resumed"] is True
 
     changed = runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--lr", "0.5"])
-    _one_line_error(changed, "different run", "lr")
+    one_line_error(changed, "different run", "lr")
 
 
 def test_cli_trains_an_ensemble_from_a_generated_file(tmp_path):
@@ -287,18 +281,18 @@ def test_cli_trains_an_ensemble_from_a_generated_file(tmp_path):
     (["--device", "tpu"], ["device", "tpu"]),
     (["--resume"], ["--resume", "no checkpoint"]),
 ])
-def test_cli_bad_input_is_a_one_line_error(tmp_path, args, fragments):
+def test_cli_bad_input_is_aone_line_error(tmp_path, args, fragments):
     result = runner.invoke(app, ["train", "-o", str(tmp_path / "m.safetensors"), *args])
-    _one_line_error(result, *fragments)
+    one_line_error(result, *fragments)
 
 
 def test_cli_output_folder_is_refused(tmp_path):
-    _one_line_error(runner.invoke(app, ["train", "-o", str(tmp_path)]), "folder")
+    one_line_error(runner.invoke(app, ["train", "-o", str(tmp_path)]), "folder")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cli_cuda_without_gpu_is_refused(tmp_path):
-    _one_line_error(runner.invoke(app, ["train", "--device", "cuda", "-o", str(tmp_path / "m.safetensors")]), "CUDA")
+    one_line_error(runner.invoke(app, ["train", "--device", "cuda", "-o", str(tmp_path / "m.safetensors")]), "CUDA")
 
 
 def test_cli_help_defaults_match_the_configs():
@@ -349,7 +343,7 @@ def test_cli_refuses_two_roles_on_one_file(tmp_path, case):
             "output_is_data": ["-o", str(data)]}[case]
     before = data.read_bytes()
     result = runner.invoke(app, ["train", "--data", str(data), *DATA_CLI, *args])
-    _one_line_error(result, "same file")
+    one_line_error(result, "same file")
     assert data.read_bytes() == before and side.read_text() == "{}"  # nothing lost, nothing trained
 
 
@@ -357,7 +351,7 @@ def test_cli_refuses_a_default_checkpoint_through_a_symlink(tmp_path):
     data = _tiny_data(tmp_path)
     (tmp_path / "m.ckpt").symlink_to(data)
     result = runner.invoke(app, ["train", "--data", str(data), *DATA_CLI, "-o", str(tmp_path / "m.safetensors")])
-    _one_line_error(result, "same file")
+    one_line_error(result, "same file")
     assert data.exists()
 
 
@@ -370,7 +364,7 @@ def test_cli_unwritable_checkpoint_is_refused_before_training(tmp_path, where, m
     checkpoint = {"folder": tmp_path, "under_a_file": blocker / "sub" / "c.ckpt"}[where]
     result = runner.invoke(app, ["train", *TINY_CLI, "-o", str(tmp_path / "m.safetensors"), "--checkpoint",
                                  str(checkpoint)])
-    _one_line_error(result, "--checkpoint", str(checkpoint))
+    one_line_error(result, "--checkpoint", str(checkpoint))
     assert not calls
 
 
@@ -383,7 +377,7 @@ def test_cli_read_only_output_folder_is_refused_before_training(tmp_path):
         result = runner.invoke(app, ["train", *TINY_CLI, "-o", str(locked / "sub" / "m.safetensors")])
     finally:
         locked.chmod(0o755)
-    _one_line_error(result, "--output", "not writable")
+    one_line_error(result, "--output", "not writable")
 
 
 def test_cli_late_save_failure_rescues_the_model(tmp_path, monkeypatch):
@@ -439,16 +433,16 @@ def test_cli_existing_checkpoint_needs_resume_or_overwrite(tmp_path, monkeypatch
     monkeypatch.setattr(ncc.train, "train_ncc", real_train)
     ckpt = out.with_suffix(".ckpt")
     before = ckpt.read_bytes()
-    _one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)]), str(ckpt), "--resume", "--overwrite")
+    one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out)]), str(ckpt), "--resume", "--overwrite")
     assert ckpt.read_bytes() == before
-    _one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--overwrite"]),
+    one_line_error(runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--resume", "--overwrite"]),
                     "--resume", "--overwrite")
     assert runner.invoke(app, ["train", *TINY_CLI, "-o", str(out), "--overwrite"]).exit_code == 0
 
 
 def test_cli_unknown_optimizer_message_names_the_option_once(tmp_path):
     result = runner.invoke(app, ["train", "-o", str(tmp_path / "m.safetensors"), "--optimizer", "sgd"])
-    _one_line_error(result, "unknown optimizer 'sgd'")
+    one_line_error(result, "unknown optimizer 'sgd'")
     assert "--unknown" not in result.stderr
 
 
